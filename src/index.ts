@@ -1,0 +1,16 @@
+/**
+ * trailbook's public API: what notebooks and scripts import.
+ */
+export { ingest } from "./store/ingest.js";
+export type {
+  IngestOptions,
+  IngestProgress,
+  IngestSummary,
+  QuarantinedFile,
+} from "./store/ingest.js";
+export { CaseDatabase, CaseFileError } from "./store/database.js";
+export type { OpenCaseOptions } from "./store/database.js";
+export { SCHEMA_SQL, SCHEMA_VERSION } from "./store/schema.js";
+export { quoteIdentifier, quoteString } from "./store/sql.js";
+export { readRecord, recordText } from "./store/record.js";
+export * from "./archive/kinds.js";

@@ -1,0 +1,149 @@
+/**
+ * Opening a case file: one DuckDB database, configured so that nothing is ever downloaded, times
+ * are UTC, and (for analyst SQL) nothing outside the case file can be read or written.
+ */
+import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { registerRecordFunction } from "./record.js";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+
+export interface OpenCaseOptions {
+  /** Open without the right to change anything (the default for queries). */
+  readOnly?: boolean;
+  /**
+   * Lock the connection down for untrusted SQL: no access to any file but the case file, no
+   * extension loading, configuration frozen. Implies nothing about readOnly.
+   */
+  sandbox?: boolean;
+  /** DuckDB worker threads; DuckDB's default is the number of cores. */
+  threads?: number;
+  /** DuckDB's memory limit, e.g. "2GB". */
+  memoryLimit?: string;
+  /** Create the case file (and its schema) when it does not exist. */
+  create?: boolean;
+}
+
+/** An error a user can act on when opening a case file. */
+export class CaseFileError extends Error {
+  constructor(
+    readonly code: "case-locked" | "case-not-found" | "case-unreadable" | "case-newer-schema",
+    readonly path: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "CaseFileError";
+  }
+}
+
+/** A case file opened by this process. `close()` may be called more than once. */
+export class CaseDatabase {
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly readOnly: boolean,
+  ) {}
+
+  static async open(path: string, options: OpenCaseOptions = {}): Promise<CaseDatabase> {
+    const readOnly = options.readOnly ?? false;
+    const config: Record<string, string> = {
+      // Offline by construction: DuckDB never fetches or installs an extension.
+      autoinstall_known_extensions: "false",
+      autoload_known_extensions: "false",
+      access_mode: readOnly ? "READ_ONLY" : "READ_WRITE",
+    };
+    if (options.threads !== undefined) config.threads = String(options.threads);
+    if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+    if (readOnly || !options.create) {
+      const { existsSync } = await import("node:fs");
+      if (!existsSync(path)) {
+        throw new CaseFileError("case-not-found", path, `no case file at ${path}`);
+      }
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (e) {
+      throw describeOpenError(path, e as Error);
+    }
+    const connection = await instance.connect();
+    const db = new CaseDatabase(path, instance, connection, readOnly);
+    try {
+      await connection.run("SET TimeZone = 'UTC'");
+      if (!readOnly) await db.ensureSchema();
+      else await db.checkSchema();
+      registerRecordFunction(connection);
+      await connection.run(RECORD_VIEW_SQL);
+      if (options.sandbox) {
+        await connection.run("SET enable_external_access = false");
+        await connection.run("SET lock_configuration = true");
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return db;
+  }
+
+  private async ensureSchema(): Promise<void> {
+    await this.checkSchema();
+    await this.connection.run(SCHEMA_SQL);
+    await this.connection.run(
+      "INSERT INTO case_meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",
+      { v: String(SCHEMA_VERSION) },
+    );
+  }
+
+  private async checkSchema(): Promise<void> {
+    const tables = await this.connection.runAndReadAll(
+      "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_meta' AND NOT temporary",
+    );
+    if (Number(tables.getRows()[0]![0]) === 0) return;
+    const reader = await this.connection.runAndReadAll(
+      "SELECT value FROM case_meta WHERE key = 'schema_version'",
+    );
+    const version = Number(reader.getRows()[0]?.[0] ?? SCHEMA_VERSION);
+    if (version > SCHEMA_VERSION) {
+      throw new CaseFileError(
+        "case-newer-schema",
+        this.path,
+        `${this.path} was written by a newer trailbook (schema ${version}; this one reads ${SCHEMA_VERSION})`,
+      );
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Every event with its original record, read back from the kept file bytes on demand. */
+const RECORD_VIEW_SQL = `
+CREATE OR REPLACE TEMP VIEW event_records AS
+SELECT e.*, cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length,
+                              e.record_encoding)::JSON AS record
+FROM events e
+JOIN source_files f USING (file_id)
+JOIN source_contents c ON c.sha256 = f.sha256`;
+
+function describeOpenError(path: string, error: Error): Error {
+  const message = error.message;
+  if (/Could not set lock|Conflicting lock/i.test(message)) {
+    const pid = /PID (\d+)/.exec(message)?.[1];
+    return new CaseFileError(
+      "case-locked",
+      path,
+      `${path} is open in another process${pid ? ` (PID ${pid})` : ""}: DuckDB allows one ` +
+        "writer or several readers, not both. Close the other session (a notebook kernel, " +
+        "another trailbook command) and try again.",
+    );
+  }
+  if (/not a valid DuckDB database|Unable to open|IO Error/i.test(message)) {
+    return new CaseFileError("case-unreadable", path, `${path} cannot be opened: ${message}`);
+  }
+  return error;
+}

@@ -1,0 +1,194 @@
+/**
+ * The SQL that turns a chunk of record lines (see archive/chunk-writer.ts) into rows.
+ *
+ * Every record is parsed once, by DuckDB, with one `json_transform` into the typed fields; the
+ * transform is lenient (a field of an unexpected type becomes NULL) and wrapped in TRY, so only
+ * text that is not JSON at all yields a NULL struct.
+ */
+import { quoteString } from "./sql.js";
+
+/** The record fields the load reads; everything else stays in the kept original. */
+export const RECORD_STRUCT = JSON.stringify({
+  eventVersion: "VARCHAR",
+  eventTime: "VARCHAR",
+  eventSource: "VARCHAR",
+  eventName: "VARCHAR",
+  awsRegion: "VARCHAR",
+  sourceIPAddress: "VARCHAR",
+  userAgent: "VARCHAR",
+  errorCode: "VARCHAR",
+  errorMessage: "VARCHAR",
+  readOnly: "VARCHAR",
+  eventType: "VARCHAR",
+  eventCategory: "VARCHAR",
+  managementEvent: "VARCHAR",
+  recipientAccountId: "VARCHAR",
+  sharedEventID: "VARCHAR",
+  vpcEndpointId: "VARCHAR",
+  requestID: "VARCHAR",
+  eventID: "VARCHAR",
+  userIdentity: {
+    type: "VARCHAR",
+    arn: "VARCHAR",
+    principalId: "VARCHAR",
+    accountId: "VARCHAR",
+    accessKeyId: "VARCHAR",
+    userName: "VARCHAR",
+    invokedBy: "VARCHAR",
+    sessionContext: {
+      sessionIssuer: { type: "VARCHAR", arn: "VARCHAR", userName: "VARCHAR", accountId: "VARCHAR" },
+      attributes: { mfaAuthenticated: "VARCHAR", creationDate: "VARCHAR" },
+      sourceIdentity: "VARCHAR",
+    },
+  },
+  additionalEventData: "JSON",
+  requestParameters: "JSON",
+  responseElements: "JSON",
+  resources: "JSON",
+  insightDetails: "JSON",
+  tlsDetails: { clientProvidedHostHeader: "VARCHAR" },
+});
+
+/**
+ * The longest chunk line DuckDB will read. The CSV reader sizes its buffers from it, so it stays
+ * modest; CloudTrail records are far smaller (it truncates request and response parts above
+ * 100 KB), and the reader quarantines a file holding a longer one (MAX_RECORD_BYTES).
+ */
+export const MAX_LINE_BYTES = 32 << 20;
+
+export function chunkSource(chunkPath: string): string {
+  return `read_csv(${quoteString(chunkPath)}, delim = '\\t', quote = '', escape = '',
+    header = false, auto_detect = false,
+    max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${2 * MAX_LINE_BYTES},
+    columns = {'f': 'INTEGER', 'i': 'INTEGER', 'o': 'BIGINT', 'n': 'INTEGER', 'e': 'TINYINT',
+               'r': 'VARCHAR'})`;
+}
+
+/**
+ * The parsed chunk: one row per record. With `tolerant`, text that is not JSON gives a NULL `j`
+ * instead of failing the statement; TRY costs about a fifth of the load, so the loader first runs
+ * without it and only re-runs a batch tolerantly when a record in it is not JSON.
+ */
+export function parsedChunk(chunkPath: string, tolerant: boolean, fileFilter = ""): string {
+  const transform = `json_transform(r, ${quoteString(RECORD_STRUCT)})`;
+  return `(SELECT f, i, o, n, CASE e WHEN 0 THEN 'json' ELSE 'json-string' END AS enc,
+      ${tolerant ? `TRY(${transform})` : transform} AS j
+    FROM ${chunkSource(chunkPath)} ${fileFilter})`;
+}
+
+// Records that are not JSON objects never reach a chunk: the reader sets them aside itself.
+const IS_EVENT = `(j IS NOT NULL
+  AND try_cast(j.eventTime AS TIMESTAMPTZ) IS NOT NULL
+  AND nullif(j.eventSource, '') IS NOT NULL
+  AND coalesce(j.eventType, '') <> 'AwsCloudTrailInsight')`;
+
+const IS_INSIGHT = `(j IS NOT NULL AND j.eventType = 'AwsCloudTrailInsight')`;
+
+const s = (expr: string) => `nullif(${expr}, '')`;
+// Only STS records carry RequestDetails; reading it from every record's JSON would cost a parse.
+const stsDetail = (field: string) =>
+  `CASE WHEN j.eventSource = 'sts.amazonaws.com'
+    THEN nullif(j.additionalEventData->>'$.RequestDetails.${field}', '') END`;
+const jsonPart = (expr: string) => `nullif(${expr}, 'null'::JSON)`;
+
+export function insertEventsSql(chunkPath: string, tolerant: boolean): string {
+  const issuer = "j.userIdentity.sessionContext.sessionIssuer";
+  return `INSERT INTO events BY NAME
+SELECT
+  ${s("j.eventID")} AS event_id,
+  try_cast(j.eventTime AS TIMESTAMPTZ) AS event_time,
+  ${s("j.eventVersion")} AS event_version,
+  j.eventSource AS event_source,
+  ${s("j.eventName")} AS event_name,
+  ${s("j.awsRegion")} AS aws_region,
+  ${s("j.sourceIPAddress")} AS source_ip,
+  ${s("j.userAgent")} AS user_agent,
+  ${s("j.errorCode")} AS error_code,
+  ${s("j.errorMessage")} AS error_message,
+  try_cast(j.readOnly AS BOOLEAN) AS read_only,
+  ${s("j.eventType")} AS event_type,
+  ${s("j.eventCategory")} AS event_category,
+  try_cast(j.managementEvent AS BOOLEAN) AS management_event,
+  ${s("j.recipientAccountId")} AS recipient_account_id,
+  ${s("j.sharedEventID")} AS shared_event_id,
+  ${s("j.vpcEndpointId")} AS vpc_endpoint_id,
+  ${s("j.requestID")} AS request_id,
+  ${s("j.userIdentity.type")} AS identity_type,
+  ${s("j.userIdentity.arn")} AS principal_arn,
+  ${s("j.userIdentity.principalId")} AS principal_id,
+  ${s("j.userIdentity.accountId")} AS account_id,
+  ${s("j.userIdentity.accessKeyId")} AS access_key_id,
+  ${s("j.userIdentity.userName")} AS user_name,
+  ${s("j.userIdentity.invokedBy")} AS invoked_by,
+  ${s(`${issuer}.arn`)} AS session_issuer_arn,
+  ${s(`${issuer}.type`)} AS session_issuer_type,
+  ${s(`${issuer}.userName`)} AS session_issuer_name,
+  ${s(`${issuer}.accountId`)} AS session_issuer_account_id,
+  try_cast(j.userIdentity.sessionContext.attributes.mfaAuthenticated AS BOOLEAN) AS mfa_authenticated,
+  try_cast(j.userIdentity.sessionContext.attributes.creationDate AS TIMESTAMPTZ) AS session_created_at,
+  ${s("j.userIdentity.sessionContext.sourceIdentity")} AS source_identity,
+  ${ACTOR_SQL} AS actor,
+  ${stsDetail("awsServingRegion")} AS sts_serving_region,
+  ${stsDetail("endpointType")} AS sts_endpoint_type,
+  ${s("j.tlsDetails.clientProvidedHostHeader")} AS tls_host,
+  ${jsonPart("j.requestParameters")} AS request_parameters,
+  ${jsonPart("j.responseElements")} AS response_elements,
+  ${jsonPart("j.additionalEventData")} AS additional_event_data,
+  ${jsonPart("j.resources")} AS resources,
+  f AS file_id, i AS record_index, o AS record_offset, n AS record_length, enc AS record_encoding
+FROM ${parsedChunk(chunkPath, tolerant)}
+WHERE ${IS_EVENT}`;
+}
+
+/**
+ * Who acted, as one key per principal: the issuing role of an assumed-role session, the ARN of
+ * other identities, the account of a caller seen only as an account, the service for AWS
+ * services. Kept in step with the `actor` column's comment in schema.ts.
+ */
+const ACTOR_SQL = `CASE
+    WHEN j.userIdentity.type = 'AssumedRole'
+      THEN coalesce(nullif(j.userIdentity.sessionContext.sessionIssuer.arn, ''), nullif(j.userIdentity.arn, ''))
+    WHEN j.userIdentity.type = 'AWSAccount'
+      THEN 'account:' || coalesce(nullif(j.userIdentity.accountId, ''), j.userIdentity.principalId)
+    WHEN j.userIdentity.type = 'AWSService'
+      THEN 'service:' || coalesce(nullif(j.userIdentity.invokedBy, ''), j.sourceIPAddress)
+    ELSE coalesce(nullif(j.userIdentity.arn, ''),
+      CASE WHEN nullif(j.userIdentity.accountId, '') IS NOT NULL
+        THEN lower(coalesce(j.userIdentity.type, 'unknown')) || ':' || j.userIdentity.accountId END,
+      nullif(j.userIdentity.invokedBy, ''))
+  END`;
+
+/** The records of the given files that did not become events: insights, set-aside, broken. */
+export function leftoversSql(chunkPath: string, fileIds: number[]): string {
+  const filter = `WHERE f IN (${fileIds.map((id) => String(Math.trunc(id))).join(", ")})`;
+  return `CREATE OR REPLACE TEMP TABLE load_leftovers AS
+SELECT f AS file_id, i AS record_index, o AS record_offset, n AS record_length,
+  enc AS record_encoding,
+  CASE
+    WHEN j IS NULL THEN 'invalid'
+    WHEN ${IS_INSIGHT} THEN 'insight'
+    ELSE 'set-aside'
+  END AS disposition,
+  CASE
+    WHEN j IS NULL THEN 'not valid JSON'
+    WHEN nullif(j.eventTime, '') IS NULL THEN 'no eventTime'
+    WHEN try_cast(j.eventTime AS TIMESTAMPTZ) IS NULL THEN 'eventTime is not a time: ' || left(j.eventTime, 60)
+    WHEN nullif(j.eventSource, '') IS NULL THEN 'no eventSource'
+  END AS reason,
+  j
+FROM ${parsedChunk(chunkPath, true, filter)}
+WHERE NOT ${IS_EVENT}`;
+}
+
+export const INSERT_INSIGHTS_SQL = `INSERT INTO insight_events BY NAME
+SELECT nullif(j.eventID, '') AS event_id, try_cast(j.eventTime AS TIMESTAMPTZ) AS event_time,
+  j.eventSource AS event_source, j.eventName AS event_name, j.awsRegion AS aws_region,
+  j.recipientAccountId AS recipient_account_id, j.sharedEventID AS shared_event_id,
+  j.insightDetails->>'$.insightType' AS insight_type, j.insightDetails->>'$.state' AS insight_state,
+  j.insightDetails AS insight_details,
+  file_id, record_index, record_offset, record_length, record_encoding
+FROM load_leftovers WHERE disposition = 'insight'`;
+
+export const INSERT_SET_ASIDE_SQL = `INSERT INTO set_aside_records BY NAME
+SELECT file_id, record_index, reason, record_offset, record_length, record_encoding
+FROM load_leftovers WHERE disposition = 'set-aside'`;
