@@ -116,13 +116,20 @@ export function arrayElements(
 export interface Member {
   key: string;
   value: Span;
+  /** The element spans, when the value is an array the caller asked to have split. */
+  items?: Span[];
 }
 
-/** The members of the object starting at `p` (which must be `{`), and the object's end. */
+/**
+ * The members of the object starting at `p` (which must be `{`), and the object's end. Arrays
+ * under the keys in `split` are cut into elements during the same pass, so a large `Records`
+ * array is scanned once rather than once to skip it and again to split it.
+ */
 export function objectMembers(
   b: Uint8Array,
   p: number,
   end = b.length,
+  split?: ReadonlySet<string>,
 ): { members: Member[]; end: number } {
   if (b[p] !== LBRACE) throw new JsonShapeError("expected an object", p);
   const members: Member[] = [];
@@ -135,9 +142,15 @@ export function objectMembers(
     q = skipWhitespace(b, keyEnd, end);
     if (b[q] !== COLON) throw new JsonShapeError("expected ':'", q);
     q = skipWhitespace(b, q + 1, end);
-    const valueEnd = endOfValue(b, q, end);
-    members.push({ key, value: { start: q, end: valueEnd } });
-    q = skipWhitespace(b, valueEnd, end);
+    if (split?.has(key) && b[q] === LBRACKET) {
+      const array = arrayElements(b, q, end);
+      members.push({ key, value: { start: q, end: array.end }, items: array.items });
+      q = skipWhitespace(b, array.end, end);
+    } else {
+      const valueEnd = endOfValue(b, q, end);
+      members.push({ key, value: { start: q, end: valueEnd } });
+      q = skipWhitespace(b, valueEnd, end);
+    }
     const c = b[q];
     if (c === COMMA) {
       q = skipWhitespace(b, q + 1, end);

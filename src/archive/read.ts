@@ -215,18 +215,20 @@ function classifyArray(b: Buffer, span: Span, records: RecordCollector): FileVer
   return { status: "load", kind: "json-array-events", records: records.list };
 }
 
+const SPLIT_RECORDS: ReadonlySet<string> = new Set(["Records"]);
+
 function classifyObject(
   name: string,
   b: Buffer,
   span: Span,
   records: RecordCollector,
 ): FileVerdict {
-  const { members } = objectMembers(b, span.start);
+  const { members } = objectMembers(b, span.start, b.length, SPLIT_RECORDS);
   const keys = new Set(members.map((m) => m.key));
   const value = (key: string) => members.find((m) => m.key === key)?.value;
-  const records_ = value("Records");
-  if (records_ && b[records_.start] === 0x5b) {
-    for (const item of arrayElements(b, records_.start).items) records.add(item, "json");
+  const logRecords = members.find((m) => m.key === "Records")?.items;
+  if (logRecords) {
+    for (const item of logRecords) records.add(item, "json");
     const insight = /CloudTrail-Insight/i.test(name);
     return {
       status: "load",

@@ -8,6 +8,8 @@ import { EvidencePathError } from "../archive/discover.js";
 import { registerIngest } from "./ingest-command.js";
 import { registerSql } from "./sql-command.js";
 import { registerSample } from "./sample-command.js";
+import { registerSts } from "./sts-command.js";
+import { registerTimeline } from "./timeline-command.js";
 import { TOOL_VERSION } from "../store/version.js";
 import { EXIT, UsageError } from "./exit.js";
 
@@ -21,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
   registerIngest(program, status);
   registerSql(program, status);
   registerSample(program, status);
+  registerSts(program, status);
+  registerTimeline(program, status);
   try {
     await program.parseAsync(argv);
     return status.code;

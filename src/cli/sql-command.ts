@@ -27,7 +27,9 @@ Example:
       }
       const db = await CaseDatabase.open(opts.db, { readOnly: true, sandbox: true });
       try {
-        const reader = await db.connection.runAndReadAll(query);
+        const reader = await db.connection.runAndReadAll(query).catch((e: Error) => {
+          throw new UsageError(describeQueryError(e));
+        });
         const columns = reader.columnNames();
         const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
         process.stdout.write(formatRows(columns, rows, opts.format as OutputFormat));
@@ -35,4 +37,21 @@ Example:
         db.close();
       }
     });
+}
+
+// What the sandbox refuses shows as DuckDB's permission and locked-configuration errors: say why
+// in the product's words, without a stack trace.
+const SANDBOX_REFUSAL =
+  /Permission Error|disabled by configuration|configuration has been locked|read-only mode|read_only/i;
+
+export function describeQueryError(error: Error): string {
+  const first = error.message.split("\n")[0]!.trim();
+  if (SANDBOX_REFUSAL.test(error.message)) {
+    return (
+      `query refused: ${first}\n` +
+      "trailbook sql runs read-only and sandboxed: it reads the case file's tables and nothing " +
+      "else (no other files, ATTACH, COPY ... TO, extension installs or setting changes)."
+    );
+  }
+  return `query failed: ${first}`;
 }

@@ -142,7 +142,7 @@ export class Random {
 
   /** Unique ids of IAM entities: `AIDA` users, `AROA` roles, `AGPA` groups, `ANPA` policies. */
   principalId(prefix: "AIDA" | "AROA" | "AGPA" | "ANPA"): string {
-    return prefix + this.upperAlnum(17);
+    return prefix + this.chars(KEY_CHARS, 17);
   }
 
   /** An STS session token; real ones start with the same base64 prefix. */

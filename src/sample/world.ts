@@ -243,7 +243,7 @@ export function buildWorld(root: Random): World {
       startHour: 0,
       endHour: 24,
       weekdaysOnly: false,
-      perDay: [18, 30],
+      perDay: [26, 40],
     }),
     dataPipeline: habit({
       key: "dataPipeline",
@@ -280,7 +280,7 @@ export function buildWorld(root: Random): World {
       startHour: 0,
       endHour: 24,
       weekdaysOnly: false,
-      perDay: [6, 12],
+      perDay: [10, 18],
     }),
     vendor: habit({
       key: "vendor",

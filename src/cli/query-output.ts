@@ -1,0 +1,140 @@
+/**
+ * What the query commands share: the case and time-range options, turning library errors a user
+ * can fix into usage errors, and writing rows to stdout or to a file (CSV, JSON, Parquet...).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { PolicyError } from "../iam/policy/index.js";
+import type { Case, SqlParams } from "../query/case.js";
+import { QueryOptionsError, splitList, type QueryFilters } from "../query/filters.js";
+import { quoteIdentifier, quoteString } from "../store/sql.js";
+import { UsageError } from "./exit.js";
+import { formatRows, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
+
+/** Formats of `--format`; `parquet` needs `--out`. */
+export const QUERY_FORMATS = [...OUTPUT_FORMATS, "parquet"] as const;
+export type QueryFormat = (typeof QUERY_FORMATS)[number];
+
+export interface CommonOptions {
+  db: string;
+  from?: string;
+  to?: string;
+  accounts?: string;
+  principals?: string;
+  eventNames?: string;
+  regions?: string;
+  format: string;
+  out?: string;
+}
+
+/** Adds --db, the filters, --format and --out to a command. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption("--db <file>", "the case file")
+    .option("--from <time>", "start, inclusive (ISO 8601, UTC unless a zone is given)")
+    .option("--to <time>", "end, exclusive")
+    .option("--accounts <ids>", "comma-separated account ids (trail's or caller's)")
+    .option("--principals <arns>", "comma-separated actors or principal ARNs")
+    .option("--event-names <names>", "comma-separated event names")
+    .option("--regions <regions>", "comma-separated logged or serving regions")
+    .option("--format <format>", `output format: ${QUERY_FORMATS.join(", ")}`, "table")
+    .option("--out <file>", "write to this file instead of stdout (parquet: --format parquet)");
+}
+
+/** The filters given on the command line. */
+export function filtersOf(opts: CommonOptions): QueryFilters {
+  const f: QueryFilters = {};
+  if (opts.from !== undefined) f.from = opts.from;
+  if (opts.to !== undefined) f.to = opts.to;
+  const lists = {
+    accounts: opts.accounts,
+    principals: opts.principals,
+    eventNames: opts.eventNames,
+    regions: opts.regions,
+  };
+  for (const [k, v] of Object.entries(lists)) {
+    const l = splitList(v);
+    if (l) f[k as "accounts"] = l;
+  }
+  return f;
+}
+
+/** Checks --format against --out before anything runs. */
+export function formatOf(opts: CommonOptions): QueryFormat {
+  if (!(QUERY_FORMATS as readonly string[]).includes(opts.format)) {
+    throw new UsageError(
+      `unknown --format ${JSON.stringify(opts.format)}; use one of ${QUERY_FORMATS.join(", ")}`,
+    );
+  }
+  if (opts.format === "parquet" && !opts.out) {
+    throw new UsageError("--format parquet writes a file: give --out <file>");
+  }
+  return opts.format as QueryFormat;
+}
+
+/** Runs a command body, turning errors in the user's input into usage errors. */
+export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof QueryOptionsError || e instanceof PolicyError) {
+      throw new UsageError(e.message);
+    }
+    throw e;
+  }
+}
+
+/** What to write: rows with their columns, and the SQL behind them when they come straight from it. */
+export interface Output {
+  columns: string[];
+  rows: Record<string, unknown>[];
+  /** The columns a terminal table shows (default: all). */
+  tableColumns?: string[];
+  /** When the rows are exactly this query's result, Parquet is written by DuckDB from it. */
+  query?: { sql: string; params: SqlParams };
+}
+
+/** Writes the output to stdout or to `--out`. */
+export async function writeOutput(c: Case, out: Output, format: QueryFormat, file?: string) {
+  if (format === "parquet") {
+    const n = await writeParquet(c, out, file!);
+    process.stderr.write(`wrote ${n} rows to ${file}\n`);
+    return;
+  }
+  const columns = format === "table" ? (out.tableColumns ?? out.columns) : out.columns;
+  const text = formatRows(columns, out.rows, format as OutputFormat);
+  if (file) {
+    writeFileSync(file, text);
+    process.stderr.write(`wrote ${out.rows.length} rows to ${file}\n`);
+  } else process.stdout.write(text);
+}
+
+/**
+ * Parquet through DuckDB's `COPY ... TO` on the case's own read-only connection (not sandboxed:
+ * the query commands run trailbook's SQL, never an analyst's). Rows computed in JS (verdicts) go
+ * through a temporary newline-delimited JSON file.
+ */
+async function writeParquet(c: Case, out: Output, file: string): Promise<number> {
+  if (out.query) {
+    const copied = await c.sql<Record<string, unknown>>(
+      `COPY (${out.query.sql}) TO ${quoteString(file)} (FORMAT parquet)`,
+      out.query.params,
+    );
+    return Number(Object.values(copied.rows[0] ?? {})[0] ?? 0);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "trailbook-out-"));
+  try {
+    const ndjson = join(dir, "rows.ndjson");
+    writeFileSync(ndjson, out.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    // An empty result still gets a file with the columns (as text).
+    const source = out.rows.length
+      ? `SELECT * FROM read_json(${quoteString(ndjson)}, format = 'newline_delimited')`
+      : `SELECT ${out.columns.map((n) => `NULL::VARCHAR AS ${quoteIdentifier(n)}`).join(", ")} WHERE false`;
+    await c.sql(`COPY (${source}) TO ${quoteString(file)} (FORMAT parquet)`);
+    return out.rows.length;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * STS calls whose requested region is outside the allowed regions, each with a verdict a
+ * responder can act on, and a summary per principal of what they did outside.
+ *
+ * The selection runs in DuckDB; the verdicts come from the IAM policy engine, call by call, in JS.
+ * That is affordable because calls outside the allowed regions are few next to the case.
+ */
+import type { Case, QueryResult, SqlParams } from "./case.js";
+import { filtersToSql, listValue, normalizeFilters, type QueryFilters } from "./filters.js";
+import {
+  evaluateCall,
+  regionLockFromPolicy,
+  regionLockFromRegions,
+  type LoggedStsCall,
+  type RegionLock,
+} from "./region-lock.js";
+import { STS_COLUMNS_SQL, STS_SOURCE } from "./sts-regions.js";
+import { QueryOptionsError } from "./filters.js";
+
+/**
+ * - `succeeded-would-be-denied`: it worked, and the policy would have denied it.
+ * - `denied-as-policy-would`: the policy would deny it, and it was in fact denied (access denied).
+ * - `failed-would-be-denied`: the policy would deny it; it failed for another reason (see
+ *   `error_code`: an expired token, invalid keys...).
+ * - `not-deniable`: GetCallerIdentity and GetSessionToken, which no policy can deny.
+ * - `aws-service-not-governed`: an AWS service principal (or a service-linked role), which SCPs
+ *   do not govern: e.g. AWS Config assuming its role in every region.
+ * - `undetermined`: the policy's conditions test a key the log cannot tell (`undetermined_keys`).
+ * - `allowed-by-policy`: the policy would not deny it.
+ */
+export const OUTSIDE_VERDICTS = [
+  "succeeded-would-be-denied",
+  "denied-as-policy-would",
+  "failed-would-be-denied",
+  "not-deniable",
+  "aws-service-not-governed",
+  "undetermined",
+  "allowed-by-policy",
+] as const;
+export type OutsideVerdict = (typeof OUTSIDE_VERDICTS)[number];
+
+export interface StsOutsideOptions extends QueryFilters {
+  /** The allowed regions; alone, they stand for the bare region-lock statement. */
+  allowedRegions?: string[];
+  /** A region-lock policy: a full document or a bare statement, as an object or JSON text. */
+  policy?: unknown;
+  /** The file the policy came from, for messages. */
+  policyFile?: string;
+  /** Event ids listed per principal summary. Default 20. */
+  eventIdLimit?: number;
+}
+
+/** One STS call outside the allowed regions. */
+export interface OutsideCallRow {
+  event_id: string | null;
+  event_time: string;
+  event_name: string | null;
+  /** Who acted (the issuing role for sessions), and the ARN the record names. */
+  actor: string | null;
+  principal_arn: string | null;
+  identity_type: string | null;
+  /** The caller's account, and the account whose trail logged the call. */
+  account_id: string | null;
+  recipient_account_id: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  logged_region: string | null;
+  serving_region: string | null;
+  requested_region: string;
+  endpoint_type: string;
+  tls_host: string | null;
+  error_code: string | null;
+  verdict: OutsideVerdict;
+  /** For `undetermined`: the condition keys the outcome depends on. */
+  undetermined_keys: string[];
+  /** The engine's explanation of its decision. */
+  explanation: string;
+  /** Links the two copies of a cross-account call (caller's and role owner's trail). */
+  shared_event_id: string | null;
+}
+
+/** What one principal did outside the allowed regions. */
+export interface OutsidePrincipalSummary {
+  actor: string;
+  identity_types: string[];
+  accounts: string[];
+  calls: number;
+  succeeded: number;
+  failed: number;
+  event_names: Record<string, number>;
+  requested_regions: Record<string, number>;
+  verdicts: Partial<Record<OutsideVerdict, number>>;
+  source_ips: string[];
+  first_seen: string;
+  last_seen: string;
+  event_ids: string[];
+  event_ids_omitted: number;
+}
+
+export interface StsOutsideResult extends QueryResult<OutsideCallRow> {
+  allowedRegions: string[];
+  regionsFrom: RegionLock["regionsFrom"];
+  /** The policy document evaluated. */
+  policy: Record<string, unknown>;
+  byVerdict: Record<OutsideVerdict, number>;
+  principals: OutsidePrincipalSummary[];
+}
+
+type RawCall = Omit<OutsideCallRow, "verdict" | "undetermined_keys" | "explanation"> &
+  LoggedStsCall;
+
+/** The lock the options describe: a policy (with or without regions) or regions alone. */
+export function regionLockOf(options: StsOutsideOptions): RegionLock {
+  if (options.policy !== undefined) {
+    return regionLockFromPolicy(options.policy, {
+      ...(options.allowedRegions ? { allowedRegions: options.allowedRegions } : {}),
+      ...(options.policyFile ? { file: options.policyFile } : {}),
+    });
+  }
+  if (options.allowedRegions !== undefined) return regionLockFromRegions(options.allowedRegions);
+  throw new QueryOptionsError(
+    "value-invalid",
+    "allowedRegions",
+    undefined,
+    "say which regions are allowed (allowedRegions) or give a region-lock policy",
+  );
+}
+
+/** The SQL selecting STS calls whose requested region is outside the lock's regions. */
+export function outsideCallsSql(
+  lock: RegionLock,
+  filters: QueryFilters,
+): { sql: string; params: SqlParams } {
+  const where = filtersToSql(normalizeFilters(filters), {
+    regionColumns: ["aws_region", "sts_serving_region"],
+  });
+  // Allowed regions as LIKE patterns: a StringNotLike list may hold `*` and `?`; region names
+  // hold neither `%` nor `_` (checked when the lock was built).
+  const patterns = lock.allowedRegions.map((r) => r.replaceAll("*", "%").replaceAll("?", "_"));
+  const sql = `WITH sts AS (
+  SELECT event_id, event_time, event_name, actor, principal_arn, identity_type, account_id,
+    recipient_account_id, source_ip, user_agent, tls_host, error_code, shared_event_id,
+    principal_id, session_issuer_arn, user_name, vpc_endpoint_id, mfa_authenticated,
+    request_parameters->>'$.roleArn' AS role_arn,
+    ${STS_COLUMNS_SQL}
+  FROM events
+  WHERE event_source = '${STS_SOURCE}' AND ${where.sql}
+)
+SELECT * FROM sts
+WHERE len(list_filter($allowed_patterns, p -> requested_region LIKE p)) = 0
+ORDER BY event_time, event_id`;
+  return { sql, params: { ...where.params, allowed_patterns: listValue(patterns) } };
+}
+
+const ACCESS_DENIED = /AccessDenied|Unauthorized/i;
+
+/** A service-linked role: SCPs do not apply to it. */
+const SERVICE_LINKED = /:role\/aws-service-role\//;
+
+function verdictOf(lock: RegionLock, call: RawCall): Omit<OutsideCallRow, keyof RawCall> {
+  const slr = [call.session_issuer_arn, call.principal_arn].some(
+    (a) => a && SERVICE_LINKED.test(a),
+  );
+  if (call.identity_type === "AWSService" || slr) {
+    return {
+      verdict: "aws-service-not-governed",
+      undetermined_keys: [],
+      explanation:
+        call.identity_type === "AWSService"
+          ? `made by the AWS service ${call.actor ?? ""}: service control policies do not govern AWS service principals`
+          : "made by a service-linked role: service control policies do not apply to service-linked roles",
+    };
+  }
+  const { verdict, decision } = evaluateCall(lock, call);
+  switch (verdict) {
+    case "not-deniable":
+      return {
+        verdict: "not-deniable",
+        undetermined_keys: [],
+        explanation: `sts:${call.event_name} cannot be denied by any policy`,
+      };
+    case "undetermined":
+      return {
+        verdict: "undetermined",
+        undetermined_keys: decision.unknownKeys,
+        explanation: decision.explanation,
+      };
+    case "not-denied":
+      return {
+        verdict: "allowed-by-policy",
+        undetermined_keys: [],
+        explanation: decision.explanation,
+      };
+    case "deny": {
+      const verdict: OutsideVerdict =
+        call.error_code === null
+          ? "succeeded-would-be-denied"
+          : ACCESS_DENIED.test(call.error_code)
+            ? "denied-as-policy-would"
+            : "failed-would-be-denied";
+      return { verdict, undetermined_keys: [], explanation: decision.explanation };
+    }
+  }
+}
+
+function bump(record: Record<string, number>, key: string | null): void {
+  const k = key ?? "(none)";
+  record[k] = (record[k] ?? 0) + 1;
+}
+
+/** One summary per principal, most calls first. */
+export function summarizeByPrincipal(
+  rows: OutsideCallRow[],
+  eventIdLimit = 20,
+): OutsidePrincipalSummary[] {
+  const byActor = new Map<string, OutsidePrincipalSummary>();
+  for (const r of rows) {
+    const actor = r.actor ?? r.principal_arn ?? "(unknown)";
+    let s = byActor.get(actor);
+    if (!s) {
+      s = {
+        actor,
+        identity_types: [],
+        accounts: [],
+        calls: 0,
+        succeeded: 0,
+        failed: 0,
+        event_names: {},
+        requested_regions: {},
+        verdicts: {},
+        source_ips: [],
+        first_seen: r.event_time,
+        last_seen: r.event_time,
+        event_ids: [],
+        event_ids_omitted: 0,
+      };
+      byActor.set(actor, s);
+    }
+    s.calls++;
+    if (r.error_code === null) s.succeeded++;
+    else s.failed++;
+    if (r.identity_type && !s.identity_types.includes(r.identity_type)) {
+      s.identity_types.push(r.identity_type);
+    }
+    const account = r.account_id ?? r.recipient_account_id;
+    if (account && !s.accounts.includes(account)) s.accounts.push(account);
+    bump(s.event_names, r.event_name);
+    bump(s.requested_regions, r.requested_region);
+    s.verdicts[r.verdict] = (s.verdicts[r.verdict] ?? 0) + 1;
+    if (r.source_ip && !s.source_ips.includes(r.source_ip)) s.source_ips.push(r.source_ip);
+    if (r.event_time < s.first_seen) s.first_seen = r.event_time;
+    if (r.event_time > s.last_seen) s.last_seen = r.event_time;
+    if (r.event_id) {
+      if (s.event_ids.length < eventIdLimit) s.event_ids.push(r.event_id);
+      else s.event_ids_omitted++;
+    }
+  }
+  return [...byActor.values()].sort((a, b) => b.calls - a.calls || a.actor.localeCompare(b.actor));
+}
+
+/** The columns of {@link OutsideCallRow}, in display order. */
+export const OUTSIDE_COLUMNS: (keyof OutsideCallRow)[] = [
+  "event_time",
+  "event_id",
+  "event_name",
+  "verdict",
+  "actor",
+  "principal_arn",
+  "identity_type",
+  "account_id",
+  "recipient_account_id",
+  "source_ip",
+  "user_agent",
+  "logged_region",
+  "serving_region",
+  "requested_region",
+  "endpoint_type",
+  "tls_host",
+  "error_code",
+  "undetermined_keys",
+  "explanation",
+  "shared_event_id",
+];
+
+/**
+ * Every STS call whose requested region is outside the allowed regions, with its verdict, and a
+ * summary per principal. Give `allowedRegions`, a `policy`, or both.
+ */
+export async function stsOutsideRegions(
+  c: Case,
+  options: StsOutsideOptions,
+): Promise<StsOutsideResult> {
+  const lock = regionLockOf(options);
+  const { sql, params } = outsideCallsSql(lock, options);
+  const result = await c.sql<RawCall>(sql, params);
+  const byVerdict = Object.fromEntries(OUTSIDE_VERDICTS.map((v) => [v, 0])) as Record<
+    OutsideVerdict,
+    number
+  >;
+  const rows: OutsideCallRow[] = result.rows.map((raw) => {
+    const v = verdictOf(lock, raw);
+    byVerdict[v.verdict]++;
+    const row = {} as Record<string, unknown>;
+    for (const col of OUTSIDE_COLUMNS)
+      row[col] =
+        col in v ? v[col as keyof typeof v] : (raw as unknown as Record<string, unknown>)[col];
+    return row as unknown as OutsideCallRow;
+  });
+  return {
+    rows,
+    columns: [...OUTSIDE_COLUMNS],
+    sql: result.sql,
+    params: result.params,
+    allowedRegions: lock.allowedRegions,
+    regionsFrom: lock.regionsFrom,
+    policy: lock.document,
+    byVerdict,
+    principals: summarizeByPrincipal(rows, options.eventIdLimit ?? 20),
+  };
+}
