@@ -14,3 +14,6 @@ export { SCHEMA_SQL, SCHEMA_VERSION } from "./store/schema.js";
 export { quoteIdentifier, quoteString } from "./store/sql.js";
 export { readRecord, recordText } from "./store/record.js";
 export * from "./archive/kinds.js";
+export * from "./query/index.js";
+export * from "./iam/policy/index.js";
+export * from "./baseline/index.js";

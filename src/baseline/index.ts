@@ -29,12 +29,7 @@ import {
 } from "./windows.js";
 
 export * from "./finding.js";
-export {
-  BaselineOptionError,
-  parseTime,
-  resolveWindows,
-  DEFAULT_BASELINE_DAYS,
-} from "./windows.js";
+export { BaselineOptionError, resolveWindows, DEFAULT_BASELINE_DAYS } from "./windows.js";
 export type { BaselineWindows, TimeInput, Window, WindowOptions } from "./windows.js";
 export {
   SuppressionFileError,
