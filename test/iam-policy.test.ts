@@ -13,6 +13,7 @@ import {
   type PrincipalRef,
   type RequestContext,
 } from "../src/iam/policy/index.js";
+import { REAL_DATASETS } from "./fixtures/real-datasets.js";
 
 const ACCT = "111122223333";
 const OTHER = "444455556666";
@@ -1559,7 +1560,7 @@ describe("policy documents", () => {
 
 // ---- the real IAM exports ----------------------------------------------------------------------
 
-const REAL = "/work/shared/datasets/real";
+const REAL = REAL_DATASETS;
 
 function walk(dir: string, keep: (path: string) => boolean, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
