@@ -14,6 +14,7 @@ import {
   type LoggedStsCall,
   type RegionLock,
 } from "./region-lock.js";
+import type { Decision } from "../iam/policy/index.js";
 import { PRINCIPAL_KEY_SQL, STS_COLUMNS_SQL, STS_SOURCE } from "./sts-regions.js";
 import { governance, parseOrganization, type Organization } from "./organization.js";
 import type { ColumnKinds } from "./columns.js";
@@ -294,7 +295,7 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
       return {
         verdict: "allowed-by-policy",
         undetermined_keys: [],
-        explanation: decision.explanation,
+        explanation: whyNotDenied(decision),
       };
     case "deny": {
       const v: OutsideVerdict =
@@ -306,6 +307,25 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
       return { verdict: v, undetermined_keys: [], explanation: decision.explanation };
     }
   }
+}
+
+/**
+ * Why no Deny statement applies, from the engine's trace. (The engine's own explanation speaks of
+ * allowing, which an SCP never does: here the question is only whether it denies.)
+ */
+function whyNotDenied(decision: Decision): string {
+  const denies = decision.statements.filter((t) => t.effect === "Deny");
+  if (denies.length === 0) return "the policy has no Deny statement";
+  const reasons = denies.map((t) => {
+    const name = t.sid ? `"${t.sid}"` : `#${t.index}`;
+    const part = [t.action, t.principal, t.resource].find((p) => p.matched === false);
+    if (part) return `statement ${name}: ${part.why}`;
+    const c = t.conditions.find((x) => x.result === false);
+    if (!c) return `statement ${name} does not apply`;
+    const request = Array.isArray(c.context) ? JSON.stringify(c.context) : c.context;
+    return `statement ${name}: ${c.operator} ${c.key} ${JSON.stringify(c.values)} is false (request: ${request})`;
+  });
+  return `No Deny statement applies: ${reasons.join("; ")}.`;
 }
 
 function bump(record: Record<string, number>, key: string | null): void {
