@@ -162,7 +162,12 @@ function toMillis(v: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-function vectorOf(kind: ColumnKind, values: unknown[]): Vector {
+function vectorOf(kind: ColumnKind, input: unknown[]): Vector {
+  // DuckDB hands BIGINT counts over as bigint: as numbers they are what a notebook computes with.
+  const values =
+    kind === "integer" || kind === "number"
+      ? input.map((v) => (typeof v === "bigint" ? Number(v) : v))
+      : input;
   const type: DataType = (() => {
     switch (kind) {
       case "string":

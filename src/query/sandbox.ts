@@ -68,7 +68,8 @@ const SANDBOX_RULE =
 /** Refuses a statement whose type is not a read-only query. */
 export function checkStatementType(type: StatementType, sql: string): void {
   if (READ_ONLY.has(type)) return;
-  const name = TYPE_NAMES[type] ?? `type ${type}`;
+  // DuckDB classifies INSTALL as a LOAD statement.
+  const name = type === StatementType.LOAD ? "INSTALL/LOAD" : (TYPE_NAMES[type] ?? `type ${type}`);
   const reason: SqlRefusalReason =
     type === StatementType.SET || type === StatementType.VARIABLE_SET
       ? "configuration"
