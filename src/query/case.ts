@@ -27,6 +27,8 @@ export interface OpenOptions {
   sandbox?: boolean;
   /** Open read-write (needed to store IAM snapshots). Default read-only. */
   writable?: boolean;
+  /** With `writable`: create the case file when it does not exist. */
+  create?: boolean;
   threads?: number;
 }
 
@@ -37,6 +39,7 @@ export class Case {
   static async open(path: string, options: OpenOptions = {}): Promise<Case> {
     const open: OpenCaseOptions = { readOnly: !options.writable };
     if (options.sandbox) open.sandbox = true;
+    if (options.writable && options.create) open.create = true;
     if (options.threads !== undefined) open.threads = options.threads;
     return new Case(await CaseDatabase.open(path, open));
   }
