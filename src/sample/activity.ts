@@ -81,6 +81,8 @@ export const regional = (region: string): StsEndpoint => ({
 export const GLOBAL: StsEndpoint = { type: "global", servingRegion: "us-east-1" };
 
 interface Session {
+  /** The first call that used it: its credentials were issued at or before this time. */
+  from: number;
   expires: number;
   identity: JsonObject;
 }
@@ -475,11 +477,26 @@ export class Activity {
     start: (time: number) => JsonObject | null,
   ): (time: number) => JsonObject | null {
     let current: Session | null = null;
+    const history: Session[] = [];
     return (time) => {
+      // A second user of the sessions (a chained role's habit, run after this one) asks about
+      // earlier times: it gets the session valid then, so no key is used before it was issued.
+      if (current && time < current.from) {
+        const past = history.find((s) => s.from <= time && time < s.expires);
+        if (past) return past.identity;
+        // None was valid then: start one from a random stream of its own, so that adding it
+        // moves nothing drawn elsewhere.
+        let identity: JsonObject | null = null;
+        this.isolated(`session-at-${time}`, () => (identity = start(time)));
+        if (!identity) return null;
+        history.push({ from: time, expires: time + lifetime, identity });
+        return identity;
+      }
       if (!current || time >= current.expires) {
         const identity = start(time);
         if (!identity) return null;
-        current = { expires: time + lifetime, identity };
+        current = { from: time, expires: time + lifetime, identity };
+        history.push(current);
       }
       return current.identity;
     };
