@@ -1192,6 +1192,8 @@ export class Activity {
       region: string | null,
       scp: boolean,
       sid: string | null,
+      /** For a refused call: the trust statement that allows the caller (an SCP refused it). */
+      trustedBy: string | null = null,
     ) => {
       step();
       const r = this.assume({
@@ -1205,7 +1207,7 @@ export class Activity {
         endpoint: region ? regional(region) : GLOBAL,
         ip,
         userAgent: ua,
-        allowedBy: sid,
+        allowedBy: sid ?? trustedBy,
         ...(sid
           ? {}
           : { error: { code: "AccessDenied", message: accessDeniedAssume(bot.arn, role, scp) } }),
@@ -1229,7 +1231,8 @@ export class Activity {
     });
     const sessionIdentity = iamUserSessionIdentity(bot, creds.accessKeyId as string, t);
     sts("GetCallerIdentity", "ap-southeast-1", sessionIdentity);
-    assumeProbe(roles.orgReadOnly!, "ap-southeast-1", true, null);
+    // The organization-wide trust lets build-bot in; the region-lock SCP refuses the call.
+    assumeProbe(roles.orgReadOnly!, "ap-southeast-1", true, null, "AllowOrganization");
     assumeProbe(roles.securityAudit!, "eu-north-1", true, null);
     this.anomalies.push({
       kind: "new-region-new-address-new-client",
