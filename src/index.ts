@@ -15,5 +15,5 @@ export { quoteIdentifier, quoteString } from "./store/sql.js";
 export { readRecord, recordText } from "./store/record.js";
 export * from "./archive/kinds.js";
 export * from "./query/index.js";
-export * from "./iam/policy/index.js";
+export * from "./iam/index.js";
 export * from "./baseline/index.js";
