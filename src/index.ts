@@ -17,3 +17,4 @@ export * from "./archive/kinds.js";
 export * from "./query/index.js";
 export * from "./iam/policy/index.js";
 export * from "./baseline/index.js";
+export * from "./chart/index.js";

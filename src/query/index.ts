@@ -11,3 +11,4 @@ export * from "./filter-pattern.js";
 export * from "./controls.js";
 export * from "./timeline.js";
 export { benchQueries } from "./bench.js";
+export * from "./activity.js";
