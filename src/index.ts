@@ -18,3 +18,4 @@ export * from "./query/index.js";
 export * from "./iam/policy/index.js";
 export * from "./baseline/index.js";
 export * from "./chart/index.js";
+export * from "./report/index.js";

@@ -374,3 +374,20 @@ describe("charts of the sample case", () => {
     }
   });
 });
+
+describe("empty input", () => {
+  it("gives a chart that says there is nothing to draw, and renders without warnings", async () => {
+    const charts = [
+      stsRegionChart([]),
+      callsOverTimeChart([], { unit: "day" }),
+      principalRegionChart([]),
+      baselineTimelineChart({ findings: [], windows: WINDOWS }),
+      outsideVerdictChart([]),
+    ];
+    for (const chart of charts) {
+      const out = await renderSvg(chart);
+      expect(out.warnings, chart.id).toEqual([]);
+      expect(out.svg).toMatch(/>No [^<]+\.<\/text>/);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import type { PrincipalRegionRow, TimeBucketRow, TimeUnit } from "../query/activ
 import { foldTop, regionMatcher, sumBy } from "./fold.js";
 import {
   asSpec,
+  emptyChart,
   BASE_CONFIG,
   COLORS,
   plural,
@@ -34,6 +35,10 @@ export function callsOverTimeChart(
   options: CallsOverTimeChartOptions = {},
 ): Chart {
   const unit = options.unit ?? "hour";
+  if (rows.length === 0) {
+    const title = `${options.what ?? "Calls"} per ${unit} by region`;
+    return emptyChart(`calls-per-${unit}`, title, "No calls in the range asked.");
+  }
   const allowed = options.allowedRegions;
   const isAllowed = regionMatcher(allowed);
   const fold = foldTop(
@@ -152,6 +157,10 @@ export function principalRegionChart(
   rows: PrincipalRegionRow[],
   options: PrincipalRegionChartOptions = {},
 ): Chart {
+  if (rows.length === 0) {
+    const title = `${options.what ?? "Calls"} by principal and region`;
+    return emptyChart("principal-regions", title, "No calls in the range asked.");
+  }
   const allowed = options.allowedRegions;
   const isAllowed = regionMatcher(allowed);
   const principals = foldTop(

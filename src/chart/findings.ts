@@ -11,6 +11,7 @@ import {
 import { foldTop, sumBy } from "./fold.js";
 import {
   asSpec,
+  emptyChart,
   BASE_CONFIG,
   COLORS,
   plural,
@@ -36,6 +37,13 @@ export function baselineTimelineChart(
   const limit = options.topActors ?? 25;
   if (!Number.isInteger(limit) || limit < 1) {
     throw new Error(`topActors must be a whole number >= 1, got ${limit}`);
+  }
+  if (result.findings.length === 0) {
+    return emptyChart(
+      "baseline-findings",
+      "Baseline findings over the detection window",
+      "No baseline findings in the detection window.",
+    );
   }
   const best = new Map<string, number>();
   for (const f of result.findings) best.set(f.actor, Math.max(best.get(f.actor) ?? 0, f.score));
@@ -173,6 +181,13 @@ export function outsideVerdictChart(
   rows: Pick<OutsideCallRow, "actor" | "principal_arn" | "verdict" | "requested_region">[],
   options: OutsideVerdictChartOptions = {},
 ): Chart {
+  if (rows.length === 0) {
+    return emptyChart(
+      "sts-outside-verdicts",
+      "STS calls outside the allowed regions, by verdict",
+      "No STS call outside the allowed regions.",
+    );
+  }
   const who = (r: (typeof rows)[number]) => r.actor ?? r.principal_arn ?? "(unknown)";
   // Principals whose calls a region lock governs come first: AWS services calling everywhere
   // (AWS Config, daily, in every region) would otherwise push the few calls that matter down.

@@ -133,3 +133,24 @@ export function utcText(iso: string): string {
   const seconds = text.slice(17, 19);
   return `${text.slice(0, 10)} ${text.slice(11, 16)}${seconds === "00" ? "" : `:${seconds}`} UTC`;
 }
+
+/** What a builder returns when there is nothing to draw: the title and a line saying so. */
+export function emptyChart(
+  id: string,
+  title: string,
+  message: string,
+  subtitle: string[] = [],
+): Chart {
+  const spec = asSpec({
+    $schema: VEGA_LITE_SCHEMA,
+    title: subtitle.length ? { text: title, subtitle } : { text: title },
+    description: message,
+    data: { values: [{ message }] },
+    width: 480,
+    height: 30,
+    mark: { type: "text", align: "left", baseline: "middle", fontSize: 13, color: "#555555" },
+    encoding: { text: { field: "message", type: "nominal" }, x: { value: 0 }, y: { value: 15 } },
+    config: { ...BASE_CONFIG, view: { stroke: null } },
+  });
+  return { id, title, description: message, spec, notes: [] };
+}

@@ -5,7 +5,15 @@
  */
 import type { StsRegionRow } from "../query/sts-regions.js";
 import { regionMatcher } from "./fold.js";
-import { asSpec, BASE_CONFIG, COLORS, plural, VEGA_LITE_SCHEMA, type Chart } from "./spec.js";
+import {
+  asSpec,
+  emptyChart,
+  BASE_CONFIG,
+  COLORS,
+  plural,
+  VEGA_LITE_SCHEMA,
+  type Chart,
+} from "./spec.js";
 
 export interface StsRegionChartOptions {
   /** Allowed regions (names or `*`/`?` patterns): the others are drawn red. */
@@ -45,6 +53,9 @@ export function stsRegionChart(rows: StsRegionRow[], options: StsRegionChartOpti
     if (!("logged_region" in r) || !("serving_region" in r)) {
       throw new Error("stsRegionChart needs stsByRegion rows grouped by 'both' (the default)");
     }
+  }
+  if (rows.length === 0) {
+    return emptyChart("sts-regions", "STS calls by region", "No STS calls in the range asked.");
   }
   const allowed = options.allowedRegions;
   const isAllowed = regionMatcher(allowed);

@@ -12,3 +12,4 @@ export * from "./controls.js";
 export * from "./timeline.js";
 export { benchQueries } from "./bench.js";
 export * from "./activity.js";
+export * from "./scope.js";
