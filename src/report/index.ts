@@ -4,3 +4,7 @@
  */
 export * from "./table.js";
 export * from "./notebook.js";
+export * from "./model.js";
+export { buildReport, type ReportOptions } from "./build.js";
+export { reportHtml, namespaceSvgIds, type DrawnChart, type HtmlOptions } from "./html.js";
+export * from "./write.js";
