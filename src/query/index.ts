@@ -15,3 +15,5 @@ export * from "./controls.js";
 export * from "./timeline.js";
 export { benchQueries } from "./bench.js";
 export * from "./parquet.js";
+export * from "./activity.js";
+export * from "./scope.js";
