@@ -20,7 +20,7 @@ import {
   type Case,
 } from "../src/index.js";
 import { holdCase } from "./helpers/hold-case.js";
-import { SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
+import { byTime, SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
 
 let sample: SampleCase;
 let c: Case;
@@ -33,10 +33,6 @@ afterAll(() => {
   c?.close();
   sample?.cleanup();
 });
-
-const byTime = (a: Record<string, any>, b: Record<string, any>) =>
-  String(a.eventTime).localeCompare(String(b.eventTime)) ||
-  String(a.eventID).localeCompare(String(b.eventID));
 
 describe("STS outside the allowed regions, on the sample evidence", () => {
   it("should find every planted outside call, with what a responder acts on", async () => {

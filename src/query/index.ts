@@ -15,3 +15,4 @@ export * from "./controls.js";
 export * from "./timeline.js";
 export { benchQueries } from "./bench.js";
 export * from "./parquet.js";
+export * from "./records.js";
