@@ -58,6 +58,8 @@ const GAP = 2;
  * ones instead, and says so.
  */
 const MIN_COLUMN = 19;
+/** How narrow a long column may become before columns are left out. */
+const SQUEEZED = 12;
 
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.000)?Z$/;
 
@@ -103,11 +105,15 @@ function table(allColumns: string[], rows: Record<string, unknown>[], width: num
   const columns = allColumns.filter((c) => !empty.includes(c));
   const body = rows.map((r) => columns.map((c) => cellText(r[c])));
   const natural = columns.map((c, i) => Math.max(c.length, ...body.map((row) => row[i]!.length)));
-  const floor = natural.map((w) => Math.min(w, MIN_COLUMN));
-  // Keep as many leading columns as fit at their narrowest.
-  let shown = columns.length;
   const total = (n: number, widths: number[]) =>
     widths.slice(0, n).reduce((a, b) => a + b, 0) + GAP * Math.max(n - 1, 0);
+  // Two floors: first every column keeps MIN_COLUMN characters (a time, a region, most verdicts
+  // whole); when that is too wide, long values (ARNs, ids) may shrink to a recognisable prefix
+  // and suffix of SQUEEZED characters. Only then are trailing columns left out.
+  const comfortable = natural.map((w) => Math.min(w, MIN_COLUMN));
+  const tight = natural.map((w) => (w > MIN_COLUMN ? SQUEEZED : w));
+  const floor = total(columns.length, comfortable) <= width ? comfortable : tight;
+  let shown = columns.length;
   while (shown > 1 && total(shown, floor) > width) shown--;
   const widths = natural.slice(0, shown);
   // Narrow the widest column, one character at a time, until the table fits.

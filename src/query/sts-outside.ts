@@ -268,7 +268,7 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
       explanation:
         g.reason === "management-account"
           ? `the caller is in ${g.account}, the organization's management account: service control policies never apply to it`
-          : `the caller's account ${g.account} is not in the organization: its service control policies do not govern that account's principals`,
+          : `the caller's account ${g.account} is not in the organization: the organization's service control policies do not govern that account's principals`,
     };
   }
   if (g.governed === "unknown" && verdict !== "not-denied") {
