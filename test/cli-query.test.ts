@@ -4,11 +4,12 @@
  * sandbox's refusals and `--out`, and the exit statuses scripts rely on.
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatPage, formatRows, streamEnd, streamStart } from "../src/cli/format.js";
 import { main } from "../src/cli/main.js";
 import { holdCase } from "./helpers/hold-case.js";
 import { SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
@@ -338,6 +339,43 @@ describe("what the commands say", () => {
     const missing = await trailbook(["sts", "regions", "--db", join(out, "nope.duckdb")]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/no case file at/);
+  });
+});
+
+describe("large results", () => {
+  it("should stream page by page exactly what one piece would print", () => {
+    const columns = ["a", "b"];
+    const rows = Array.from({ length: 7 }, (_, i) => ({ a: i, b: i % 2 ? `x,"${i}"` : null }));
+    for (const format of ["csv", "json", "ndjson"] as const) {
+      for (const split of [[], [7], [0, 3, 7], [1, 1, 2, 7, 7]]) {
+        let text = streamStart(columns, format);
+        let written = 0;
+        const cuts = [0, ...split, 7];
+        for (let i = 1; i < cuts.length; i++) {
+          const page = rows.slice(cuts[i - 1], cuts[i]);
+          text += formatPage(columns, page, format, written);
+          written += page.length;
+        }
+        text += streamEnd(format, written);
+        expect(text, `${format} ${split}`).toBe(formatRows(columns, rows, format));
+      }
+      const empty = streamStart(columns, format) + streamEnd(format, 0);
+      expect(empty).toBe(formatRows(columns, [], format));
+    }
+  });
+
+  it("should stream a result of many pages to stdout and to --out", async () => {
+    const sql = "SELECT event_id, event_time, request_parameters FROM events ORDER BY event_id";
+    const n = sample.expected.counts.distinctEventIds;
+    const json = await trailbook(["sql", "--db", sample.db, "--format", "json", sql]);
+    expect(json.code, json.stderr).toBe(0);
+    const rows = JSON.parse(json.stdout) as { event_id: string }[];
+    expect(rows).toHaveLength(n);
+    expect(rows.map((r) => r.event_id)).toEqual(sample.records.map((r) => r.eventID).sort());
+    const file = join(out, "all.csv");
+    const csv = await trailbook(["sql", "--db", sample.db, "--format", "csv", "--out", file, sql]);
+    expect(csv.stderr).toMatch(new RegExp(`wrote ${n} rows`));
+    expect(parseCsv(readFileSync(file, "utf8"))).toHaveLength(n + 1);
   });
 });
 

@@ -40,6 +40,45 @@ export function formatRows(
   }
 }
 
+/**
+ * Rows in a streamed format, one page at a time, for results too large to hold. `written` is how
+ * many rows came before this page; the caller adds {@link streamStart} and {@link streamEnd}.
+ * Together they print byte for byte what {@link formatRows} prints for all the rows at once.
+ * (`table` needs every row to size its columns, so it is not streamed.)
+ */
+export function formatPage(
+  columns: string[],
+  rows: Record<string, unknown>[],
+  format: Exclude<OutputFormat, "table">,
+  written: number,
+): string {
+  switch (format) {
+    case "ndjson":
+      return rows.map((r) => JSON.stringify(r) + "\n").join("");
+    case "csv":
+      return rows.map((r) => columns.map((c) => csvCell(r[c])).join(",") + "\n").join("");
+    case "json":
+      return rows
+        .map(
+          (r, i) =>
+            (written + i === 0 ? "\n" : ",\n") +
+            "  " +
+            JSON.stringify(r, null, 2).replaceAll("\n", "\n  "),
+        )
+        .join("");
+  }
+}
+
+/** What a streamed format starts with. */
+export function streamStart(columns: string[], format: Exclude<OutputFormat, "table">): string {
+  return format === "csv" ? columns.map(csvCell).join(",") + "\n" : format === "json" ? "[" : "";
+}
+
+/** What a streamed format ends with, after `written` rows. */
+export function streamEnd(format: Exclude<OutputFormat, "table">, written: number): string {
+  return format === "json" ? (written ? "\n]\n" : "]\n") : "";
+}
+
 function text(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return JSON.stringify(value);

@@ -70,22 +70,8 @@ Examples:
         if (opts.to !== undefined) params.to = parseTime(opts.to, "to").toISOString();
         const c = await openCase(opts.db, { sandbox: true });
         try {
-          if (format === "parquet") {
-            await writeOutput(
-              c,
-              { columns: [], rows: [], query: { sql: query, params } },
-              format,
-              opts.out,
-            );
-            return;
-          }
-          const result = await c.sql(query, params);
-          await writeOutput(
-            c,
-            { columns: result.columns, rows: result.rows, types: result.types },
-            format,
-            opts.out,
-          );
+          // Large results stream (CSV, JSON, NDJSON, Parquet); a table holds every row.
+          await writeOutput(c, { columns: [], query: { sql: query, params } }, format, opts.out);
         } finally {
           c.close();
         }
