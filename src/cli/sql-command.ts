@@ -53,7 +53,7 @@ export function registerSql(program: Command, _status: ExitStatus): void {
       `
 The case file is opened read-only and sandboxed: the query reads the case's tables (events,
 source_files, event_records, ...) and nothing else. Other files (read_csv, read_json, glob,
-FROM 'file'), ATTACH, COPY ... TO, EXPORT, INSTALL/LOAD and SET are refused. Values go in as
+FROM 'file'), ATTACH, COPY ... TO, EXPORT, INSTALL/LOAD, SET and PRAGMA are refused. Values go in as
 bound parameters: --param name=value binds $name; --from and --to bind $from and $to.
 
 Examples:
