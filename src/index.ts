@@ -17,3 +17,5 @@ export * from "./archive/kinds.js";
 export * from "./query/index.js";
 export * from "./iam/index.js";
 export * from "./baseline/index.js";
+export * from "./chart/index.js";
+export * from "./report/index.js";

@@ -12,6 +12,7 @@ import { registerSts } from "./sts-command.js";
 import { registerTimeline } from "./timeline-command.js";
 import { registerIam } from "./iam-command.js";
 import { registerTrust } from "./trust-command.js";
+import { registerReport } from "./report-command.js";
 import { TOOL_VERSION } from "../store/version.js";
 import { EXIT, UsageError } from "./exit.js";
 
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   registerTimeline(program, status);
   registerIam(program, status);
   registerTrust(program, status);
+  registerReport(program, status);
   try {
     await program.parseAsync(argv);
     return status.code;

@@ -10,6 +10,7 @@
  * check.graph.edges;   // caller -> role, counts and decisions, for a chart
  * ```
  */
+import { kindsOfRows } from "../query/columns.js";
 import type { Case, QueryResult } from "../query/case.js";
 import type { AssumptionSelection } from "./assumptions.js";
 import { ROLE_CHAIN_COLUMNS, roleChains, type RoleChainRow } from "./chains.js";
@@ -83,6 +84,7 @@ export async function trustCheck(
   return {
     rows: decided.rows,
     columns: decided.columns,
+    types: kindsOfRows(decided.columns, decided.rows),
     sql: decided.sql,
     params: decided.params,
     byVerdict,
@@ -106,9 +108,11 @@ export async function trustChains(
   options: AssumptionSelection = {},
 ): Promise<QueryResult<RoleChainRow> & { queries: NamedQuery[] }> {
   const decided = await decideAssumptions(c, options);
+  const rows = roleChains(decided.rows);
   return {
-    rows: roleChains(decided.rows),
+    rows,
     columns: [...ROLE_CHAIN_COLUMNS],
+    types: kindsOfRows(ROLE_CHAIN_COLUMNS, rows),
     sql: decided.sql,
     params: decided.params,
     queries: decided.queries,
@@ -127,6 +131,7 @@ export async function assumptionGraph(
   return {
     rows: graph.edges,
     columns: [...ASSUMPTION_EDGE_COLUMNS],
+    types: kindsOfRows(ASSUMPTION_EDGE_COLUMNS, graph.edges),
     sql: decided.sql,
     params: decided.params,
     graph,

@@ -6,6 +6,7 @@
  * few next to the case, come to JS, where the policy engine decides each one. Nothing is guessed:
  * a decision that depends on a key the log cannot tell is `undetermined`, with the keys named.
  */
+import { kindsOfRows } from "../query/columns.js";
 import type { Case, QueryResult, SqlParams } from "../query/case.js";
 import {
   evaluatePolicy,
@@ -434,6 +435,7 @@ export async function decideAssumptions(
   return {
     rows,
     columns: [...TRUST_CHECK_COLUMNS],
+    types: kindsOfRows(TRUST_CHECK_COLUMNS, rows),
     sql,
     params,
     context,

@@ -3,6 +3,7 @@
  * A role whose account's trail is not in the case for the range cannot be judged (its
  * assumptions, if any, would be in that trail): such rows say so (`account_events` is 0).
  */
+import { kindsOfRows } from "../query/columns.js";
 import type { Case, QueryResult, SqlParams } from "../query/case.js";
 import { filtersToSql, listValue, normalizeFilters } from "../query/filters.js";
 import { STS_SOURCE } from "../query/sts-regions.js";
@@ -131,5 +132,6 @@ export async function unusedRolesWith(
     }
     return { ...r, trusted, broad_trust: broad };
   });
-  return { rows, columns: [...UNUSED_ROLE_COLUMNS], sql, params };
+  const columns = [...UNUSED_ROLE_COLUMNS];
+  return { rows, columns, types: kindsOfRows(columns, rows), sql, params };
 }
