@@ -10,6 +10,7 @@ import { registerSql } from "./sql-command.js";
 import { registerSample } from "./sample-command.js";
 import { registerSts } from "./sts-command.js";
 import { registerTimeline } from "./timeline-command.js";
+import { registerBaseline } from "./baseline-command.js";
 import { TOOL_VERSION } from "../store/version.js";
 import { EXIT, UsageError } from "./exit.js";
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSample(program, status);
   registerSts(program, status);
   registerTimeline(program, status);
+  registerBaseline(program, status);
   try {
     await program.parseAsync(argv);
     return status.code;

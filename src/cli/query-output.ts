@@ -94,6 +94,11 @@ export interface Output {
   tableColumns?: string[];
   /** When the rows are exactly this query's result, Parquet is written by DuckDB from it. */
   query?: { sql: string; params: SqlParams };
+  /**
+   * DuckDB types of the columns, for Parquet written from rows computed in JS: without them
+   * the types are guessed from the values (event ids become UUID, UTC times lose their zone).
+   */
+  columnTypes?: Record<string, string>;
 }
 
 /** Writes the output to stdout or to `--out`. */
@@ -130,11 +135,20 @@ async function writeParquet(c: Case, out: Output, file: string): Promise<number>
     writeFileSync(ndjson, out.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
     // An empty result still gets a file with the columns (as text).
     const source = out.rows.length
-      ? `SELECT * FROM read_json(${quoteString(ndjson)}, format = 'newline_delimited')`
-      : `SELECT ${out.columns.map((n) => `NULL::VARCHAR AS ${quoteIdentifier(n)}`).join(", ")} WHERE false`;
+      ? `SELECT * FROM read_json(${quoteString(ndjson)}, format = 'newline_delimited'${columnsOf(out)})`
+      : `SELECT ${out.columns.map((n) => `NULL::${out.columnTypes?.[n] ?? "VARCHAR"} AS ${quoteIdentifier(n)}`).join(", ")} WHERE false`;
     await c.sql(`COPY (${source}) TO ${quoteString(file)} (FORMAT parquet)`);
     return out.rows.length;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The `columns` argument of read_json when the output names its column types. */
+function columnsOf(out: Output): string {
+  if (!out.columnTypes) return "";
+  const types = out.columns.map(
+    (n) => `${quoteString(n)}: ${quoteString(out.columnTypes?.[n] ?? "VARCHAR")}`,
+  );
+  return `, columns = {${types.join(", ")}}`;
 }
