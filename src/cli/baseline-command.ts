@@ -14,6 +14,7 @@ import {
 } from "../baseline/index.js";
 import { DEFAULT_FIELDS } from "../baseline/first-seen.js";
 import { openCase } from "../query/case.js";
+import type { ColumnKinds } from "../query/columns.js";
 import { splitList } from "../query/filters.js";
 import type { ExitStatus } from "./exit.js";
 import { UsageError } from "./exit.js";
@@ -146,26 +147,29 @@ function viewOf(show: string): BaselineView {
   return show as BaselineView;
 }
 
-/** Column types for Parquet: the rows are built here, not by a query. */
-const COLUMN_TYPES: Record<string, string> = {
-  rank: "INTEGER",
-  score: "DOUBLE",
-  first_seen: "TIMESTAMPTZ",
-  last_seen: "TIMESTAMPTZ",
-  events: "BIGINT",
-  findings: "INTEGER",
-  kinds: "VARCHAR[]",
-  finding_ids: "VARCHAR[]",
-  event_ids: "VARCHAR[]",
-  baseline_days: "INTEGER",
-  baseline_events: "BIGINT",
-  detection_events: "BIGINT",
-  rule: "INTEGER",
+/** Column kinds (Parquet types): the rows are built here, not by a query. */
+const COLUMN_KINDS: ColumnKinds = {
+  rank: "integer",
+  score: "number",
+  first_seen: "timestamp",
+  last_seen: "timestamp",
+  events: "integer",
+  findings: "integer",
+  kinds: "string[]",
+  finding_ids: "string[]",
+  event_ids: "string[]",
+  baseline_days: "integer",
+  baseline_events: "integer",
+  detection_events: "integer",
+  rule: "integer",
 };
 
 /** The rows of one view of a result, with the columns a terminal table shows. */
 export function baselineRows(result: BaselineResult, view: BaselineView): Output {
-  return { ...viewRows(result, view), columnTypes: COLUMN_TYPES };
+  const out = viewRows(result, view);
+  const types: ColumnKinds = {};
+  for (const name of out.columns) types[name] = COLUMN_KINDS[name] ?? "string";
+  return { ...out, types };
 }
 
 function viewRows(result: BaselineResult, view: BaselineView): Output {
