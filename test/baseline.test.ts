@@ -527,6 +527,64 @@ describe("baseline on a generated case with known answers", () => {
     ).rejects.toMatchObject({ code: "conflicting-options" });
   });
 
+  it("should compare chosen fields and combinations of up to three", async () => {
+    const r = await runBaseline(c, {
+      detectFrom,
+      fields: ["event_name+region+user_agent_family", "source_ip"],
+    });
+    // Canonical names; the network comes with the address.
+    expect(r.options.fields).toEqual([
+      "region+user_agent_family+event_name",
+      "source_prefix",
+      "source_ip",
+    ]);
+    const combos = r.findings.filter((f) => f.kind === "new-combination");
+    expect(combos.length).toBeGreaterThan(0);
+    for (const f of combos) {
+      expect(f.field).toBe("region+user_agent_family+event_name");
+      expect(f.value.split(" + ")).toHaveLength(3);
+      // With no region, client or event-name term of its own, the combination speaks for them.
+      expect(world.stolenKey).toEqual(expect.arrayContaining(f.eventIds));
+    }
+    expect(r.findings.some((f) => f.kind === "new-region")).toBe(false);
+    expect(r.findings.some((f) => f.kind === "new-source-prefix" && f.actor === ALICE)).toBe(true);
+    for (const fields of [
+      ["region+region"],
+      ["regoin"],
+      ["region+event_name+error_code+source_ip"],
+    ]) {
+      await expect(runBaseline(c, { detectFrom, fields })).rejects.toMatchObject({
+        code: "invalid-field",
+        field: "fields",
+        value: fields[0],
+      });
+    }
+  });
+
+  it("should look only at the principals asked for", async () => {
+    const r = await runBaseline(c, { detectFrom, principals: [DEPLOY] });
+    expect(new Set(r.findings.map((f) => f.actor))).toEqual(new Set([DEPLOY]));
+    expect(r.counts.actors).toBe(1);
+    expect(r.options.filters.principals).toEqual([DEPLOY]);
+    await expect(runBaseline(c, { detectFrom, principals: [""] })).rejects.toMatchObject({
+      code: "invalid-value",
+      field: "principals",
+    });
+  });
+
+  it("should read times with the query layer's parser and name the option in errors", async () => {
+    await expect(runBaseline(c, { detectFrom: "2026-02-31" })).rejects.toMatchObject({
+      code: "invalid-time",
+      field: "detectFrom",
+      value: "2026-02-31",
+    });
+    const r = await runBaseline(c, {
+      detectFrom: "2026-10-22T02:00:00+02:00",
+      detectTo: "2026-10-23",
+    });
+    expect(r.windows.detection).toEqual({ from: detectFrom, to: "2026-10-23T00:00:00.000Z" });
+  });
+
   it("should say which rule of a suppression file is wrong", () => {
     expect(() =>
       parseSuppressions(

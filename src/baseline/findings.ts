@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Finding, FindingKind } from "./finding.js";
-import type { FirstSeenRow, TermSpec } from "./first-seen.js";
+import { fieldNoun, isFirstSeenField, type FirstSeenRow, type TermSpec } from "./first-seen.js";
 import type { HourRow } from "./hours.js";
 import { firstSeenScore, hourScore, volumeScore } from "./score.js";
 import type { VolumePeriod, VolumeRow } from "./volume.js";
@@ -44,22 +44,26 @@ export function firstSeenFinding(term: TermSpec, row: FirstSeenRow, baselineDays
   const bursts = Number(row.bursts);
   const summary =
     k === 0
-      ? `no ${term.noun} in the ${baselineDays}-day baseline (active on ${plural(days, "day")})`
-      : `${term.noun} seen in the ${baselineDays}-day baseline (active on ${plural(days, "day")}): ${listed(row.baseline_values, k)}`;
+      ? `no ${term.nounPlural} in the ${baselineDays}-day baseline (active on ${plural(days, "day")})`
+      : `${term.nounPlural} seen in the ${baselineDays}-day baseline (active on ${plural(days, "day")}): ${listed(row.baseline_values, k)}`;
   const later =
     total > n
       ? `; used again later: ${plural(total - n, "more event")} in ${plural(bursts - 1, "more burst")}`
       : "";
   const addresses = row.addresses?.length ? ` (addresses: ${row.addresses.join(", ")})` : "";
-  const what = `${term.field.replaceAll("_", " ").replaceAll("+", " + ")} ${row.value}`;
-  const observed = `${plural(n, "event")} with ${what}${addresses} ${span(row.first_seen, row.last_seen)}${later}`;
+  const what = `${term.noun} ${row.value}`;
+  const newParts = row.new_parts ?? [];
+  const alsoNew = newParts.length
+    ? ` (new on their own too: ${newParts.map((p) => (isFirstSeenField(p) ? fieldNoun(p) : p)).join(", ")})`
+    : "";
+  const observed = `${plural(n, "event")} with ${what}${addresses}${alsoNew} ${span(row.first_seen, row.last_seen)}${later}`;
   return {
     id: findingId(term.kind, term.field, row.actor, row.value, row.first_seen),
     actor: row.actor,
     kind: term.kind,
     field: term.field,
     value: row.value,
-    score: firstSeenScore(term.kind, k, days),
+    score: firstSeenScore(term.kind, k, days, newParts.length / term.parts.length),
     title: `${shortActor(row.actor)}: new ${what}`,
     explanation: `${row.actor} used ${what} for the first time: ${observed}. Compared with ${summary}.`,
     baseline: {
@@ -73,6 +77,7 @@ export function firstSeenFinding(term: TermSpec, row: FirstSeenRow, baselineDays
       value: row.value,
       count: n,
       ...(row.addresses?.length ? { addresses: row.addresses } : {}),
+      ...(newParts.length ? { newParts } : {}),
     },
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,

@@ -166,6 +166,8 @@ export const VERDICT_COLORS: Record<OutsideVerdict, string> = {
   "failed-would-be-denied": "#eeca3b",
   "not-deniable": "#b279a2",
   "aws-service-not-governed": COLORS.neutral,
+  "federated-not-governed": "#bab0ac",
+  "account-not-governed": "#d8b5a5",
   undetermined: "#72b7b2",
   "allowed-by-policy": COLORS.allowed,
 };

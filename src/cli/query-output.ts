@@ -2,14 +2,14 @@
  * What the query commands share: the case and time-range options, turning library errors a user
  * can fix into usage errors, and writing rows to stdout or to a file (CSV, JSON, Parquet...).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { PolicyError } from "../iam/policy/index.js";
 import type { Case, SqlParams } from "../query/case.js";
 import { QueryOptionsError, splitList, type QueryFilters } from "../query/filters.js";
-import { quoteIdentifier, quoteString } from "../store/sql.js";
+import type { ColumnKinds } from "../query/columns.js";
+import { writeResultParquet, writeRowsParquet } from "../query/parquet.js";
+import { SqlFailedError, SqlRefusedError } from "../query/sandbox.js";
 import { UsageError } from "./exit.js";
 import { formatRows, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
 
@@ -79,7 +79,12 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
-    if (e instanceof QueryOptionsError || e instanceof PolicyError) {
+    if (
+      e instanceof QueryOptionsError ||
+      e instanceof PolicyError ||
+      e instanceof SqlRefusedError ||
+      e instanceof SqlFailedError
+    ) {
       throw new UsageError(e.message);
     }
     throw e;
@@ -90,16 +95,20 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
 export interface Output {
   columns: string[];
   rows: Record<string, unknown>[];
+  /** The kinds of the columns (for Parquet types); inferred from the values when missing. */
+  types?: ColumnKinds;
   /** The columns a terminal table shows (default: all). */
   tableColumns?: string[];
-  /** When the rows are exactly this query's result, Parquet is written by DuckDB from it. */
+  /** When the rows are exactly this query's result, Parquet is streamed from it by DuckDB. */
   query?: { sql: string; params: SqlParams };
 }
 
 /** Writes the output to stdout or to `--out`. */
 export async function writeOutput(c: Case, out: Output, format: QueryFormat, file?: string) {
   if (format === "parquet") {
-    const n = await writeParquet(c, out, file!);
+    const n = out.query
+      ? await writeResultParquet(await c.streamResult(out.query.sql, out.query.params), file!)
+      : await writeRowsParquet(out.columns, out.rows, out.types ?? {}, file!);
     process.stderr.write(`wrote ${n} rows to ${file}\n`);
     return;
   }
@@ -109,32 +118,4 @@ export async function writeOutput(c: Case, out: Output, format: QueryFormat, fil
     writeFileSync(file, text);
     process.stderr.write(`wrote ${out.rows.length} rows to ${file}\n`);
   } else process.stdout.write(text);
-}
-
-/**
- * Parquet through DuckDB's `COPY ... TO` on the case's own read-only connection (not sandboxed:
- * the query commands run trailbook's SQL, never an analyst's). Rows computed in JS (verdicts) go
- * through a temporary newline-delimited JSON file.
- */
-async function writeParquet(c: Case, out: Output, file: string): Promise<number> {
-  if (out.query) {
-    const copied = await c.sql<Record<string, unknown>>(
-      `COPY (${out.query.sql}) TO ${quoteString(file)} (FORMAT parquet)`,
-      out.query.params,
-    );
-    return Number(Object.values(copied.rows[0] ?? {})[0] ?? 0);
-  }
-  const dir = mkdtempSync(join(tmpdir(), "trailbook-out-"));
-  try {
-    const ndjson = join(dir, "rows.ndjson");
-    writeFileSync(ndjson, out.rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-    // An empty result still gets a file with the columns (as text).
-    const source = out.rows.length
-      ? `SELECT * FROM read_json(${quoteString(ndjson)}, format = 'newline_delimited')`
-      : `SELECT ${out.columns.map((n) => `NULL::VARCHAR AS ${quoteIdentifier(n)}`).join(", ")} WHERE false`;
-    await c.sql(`COPY (${source}) TO ${quoteString(file)} (FORMAT parquet)`);
-    return out.rows.length;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -71,6 +71,7 @@ Examples:
             {
               columns: query.columns,
               rows: (result?.rows ?? []) as Record<string, unknown>[],
+              ...(result ? { types: result.types } : {}),
               query: { sql: query.sql, params: query.params },
             },
             format,
