@@ -10,6 +10,9 @@ import { registerSql } from "./sql-command.js";
 import { registerSample } from "./sample-command.js";
 import { registerSts } from "./sts-command.js";
 import { registerTimeline } from "./timeline-command.js";
+import { registerIam } from "./iam-command.js";
+import { registerTrust } from "./trust-command.js";
+import { registerReport } from "./report-command.js";
 import { TOOL_VERSION } from "../store/version.js";
 import { EXIT, UsageError } from "./exit.js";
 
@@ -25,6 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   registerSample(program, status);
   registerSts(program, status);
   registerTimeline(program, status);
+  registerIam(program, status);
+  registerTrust(program, status);
+  registerReport(program, status);
   try {
     await program.parseAsync(argv);
     return status.code;

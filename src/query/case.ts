@@ -49,6 +49,8 @@ export interface OpenOptions {
   sandbox?: boolean;
   /** Open read-write (needed to store IAM snapshots). Default read-only. */
   writable?: boolean;
+  /** With `writable`: create the case file when it does not exist. */
+  create?: boolean;
   threads?: number;
 }
 
@@ -62,6 +64,7 @@ export class Case {
   static async open(path: string, options: OpenOptions = {}): Promise<Case> {
     const open: OpenCaseOptions = { readOnly: !options.writable };
     if (options.sandbox) open.sandbox = true;
+    if (options.writable && options.create) open.create = true;
     if (options.threads !== undefined) open.threads = options.threads;
     return new Case(await CaseDatabase.open(path, open), options.sandbox === true);
   }

@@ -127,6 +127,18 @@ export function sqlTypeOfKind(kind: ColumnKind): string {
 }
 
 /** Guesses a kind from values, for columns no one declared. */
+/**
+ * The kinds of rows built in JavaScript rather than read from DuckDB (e.g. decisions of the
+ * policy engine), inferred from their values.
+ */
+export function kindsOfRows(columns: readonly string[], rows: readonly object[]): ColumnKinds {
+  const out: ColumnKinds = {};
+  for (const name of columns) {
+    out[name] = inferKind(rows.map((r) => (r as Record<string, unknown>)[name]));
+  }
+  return out;
+}
+
 export function inferKind(values: unknown[]): ColumnKind {
   let kind: ColumnKind | undefined;
   for (const v of values) {

@@ -16,3 +16,5 @@ export * from "./timeline.js";
 export { benchQueries } from "./bench.js";
 export * from "./parquet.js";
 export * from "./records.js";
+export * from "./activity.js";
+export * from "./scope.js";

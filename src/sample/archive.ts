@@ -3,7 +3,7 @@
  * layout with digests and an Insight file, a second overlapping export, the awkward files and
  * bundles), the IAM exports and SCPs, and `expected.json` computed from what was written.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { Activity, type Emitted } from "./activity.js";
@@ -449,6 +449,11 @@ export async function writeSampleData(options: SampleOptions): Promise<SampleRes
     path: "expected.json",
     data: Buffer.from(JSON.stringify(expected, null, 2) + "\n"),
   });
+  // The folders the sample owns are written whole: files of an earlier generation (whose names
+  // differ when the layout changed) would otherwise stay and be loaded beside the new ones.
+  for (const owned of ["evidence", "iam", "policies"]) {
+    await rm(path.join(options.outDir, owned), { recursive: true, force: true });
+  }
   const dirs = new Set(writes.map((w) => path.dirname(path.join(options.outDir, w.path))));
   for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true });
   for (const w of writes) await writeFile(path.join(options.outDir, w.path), w.data);

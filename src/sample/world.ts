@@ -153,6 +153,9 @@ export function buildWorld(root: Random): World {
     configD: role(rng, DEV, "AWSServiceRoleForConfig", configPath),
   };
   const vendorRole = role(rng, VENDOR, "vendor-collector");
+  // Added for the trust audit after the roles above: drawn last, so no earlier id moves.
+  roles.vendorLegacy = role(rng, PROD, "vendor-legacy-readonly");
+  roles.ordersExport = role(rng, PROD, "orders-export");
 
   const habit = (h: Habit): Habit => h;
   const habits: Record<string, Habit> = {
