@@ -224,7 +224,7 @@ FROM ${CURRENT_ROLES_SQL} ORDER BY account_id, role_name`;
 export async function trustContext(
   c: Case,
 ): Promise<{ context: TrustContext; queries: NamedQuery[] }> {
-  await ensureIamReadable(c.database.connection);
+  await ensureIamReadable(c.database.connection, c.database.readOnly);
   const accountRows = await c.sql<{ source: string; account_id: string; org_id: string | null }>(
     ACCOUNTS_SQL,
   );
