@@ -17,7 +17,7 @@ import {
   type Policy,
 } from "./policy/index.js";
 import {
-  assumptionCallsSql,
+  selectAssumptions,
   type AssumeEventName,
   type AssumptionCall,
   type AssumptionSelection,
@@ -429,9 +429,8 @@ export async function decideAssumptions(
   options: AssumptionSelection = {},
 ): Promise<DecidedAssumptions> {
   const { context, queries } = await trustContext(c);
-  const { sql, params } = assumptionCallsSql(options);
-  const calls = await c.sql<AssumptionCall>(sql, params);
-  const rows = calls.rows.map((call) => decideCall(call, context));
+  const { rows: calls, sql, params } = await selectAssumptions(c, options);
+  const rows = calls.map((call) => decideCall(call, context));
   return {
     rows,
     columns: [...TRUST_CHECK_COLUMNS],
