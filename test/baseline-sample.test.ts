@@ -230,8 +230,8 @@ describe("baseline on the sample data", () => {
       ]);
       expect(stories.code).toBe(0);
       const lines = stories.stdout.trim().split("\n");
-      expect(lines[0]).toMatch(/^rank\s+score\s+story\s+title/);
-      expect(lines[2]).toMatch(/^1 +\d+(\.\d+)? +s-[0-9a-f]{12} +user\/build-bot: /);
+      expect(lines[0]).toMatch(/^rank\s+score\s+principal\s+kinds\s+first_seen/);
+      expect(lines[2]).toMatch(/^1 +\d+(\.\d+)? +user\/build-bot +new-region, /);
       expect(lines.at(-1)).toBe(`(${result.stories.length} rows)`);
 
       const few = await trailbook([

@@ -103,6 +103,7 @@ interface World {
   knownSubnet: string[];
   stackset: string[];
   ciUpgrade: string[];
+  quiet: string[];
 }
 
 function buildWorld(): World {
@@ -130,6 +131,7 @@ function buildWorld(): World {
     knownSubnet: [],
     stackset: [],
     ciUpgrade: [],
+    quiet: [],
   };
   const aliceCalls: [string, string][] = [
     ["ec2.amazonaws.com", "DescribeInstances"],
@@ -241,6 +243,23 @@ function buildWorld(): World {
       ip: "192.0.2.44",
       ua: BOTO,
     });
+  }
+  // quiet: one call a day at 10:00, then a dozen in one detection hour: far above its median,
+  // but under the volume floor.
+  for (let day = START; day < END; day += DAY) {
+    const n = day === DETECT ? 12 : 1;
+    for (let i = 0; i < n; i++) {
+      const id = emit({
+        t: day + 10 * HOUR + i * 2 * MINUTE,
+        identity: iamUser("quiet"),
+        source: "s3.amazonaws.com",
+        name: "ListBuckets",
+        region: "eu-west-1",
+        ip: "203.0.113.9",
+        ua: CLI,
+      });
+      if (day === DETECT) world.quiet.push(id);
+    }
   }
   // (a) alice's key, stolen: 50 minutes from a new country, a new client, a new region, denials.
   const stolenAt = DETECT + DAY + 2 * HOUR + 5 * MINUTE;
@@ -461,6 +480,16 @@ describe("baseline on a generated case with known answers", () => {
     // And nothing at all for the planted stories' bystanders.
     const actors = new Set(result.findings.map((f) => f.actor));
     expect([...actors].sort()).toEqual([ALICE, DEPLOY, FINANCE].sort());
+  });
+
+  it("should keep quiet principals under the volume floor out of the findings", async () => {
+    const QUIET = arn("user", "quiet");
+    expect(findingsOf(result, QUIET)).toEqual([]);
+    const low = await runBaseline(c, { detectFrom, principals: [QUIET], minHourlyEvents: 10 });
+    const [f] = findingsOf(low, QUIET);
+    expect(f).toMatchObject({ kind: "volume-hourly", value: "s3 List*", eventCount: 12 });
+    expect([...f!.eventIds].sort()).toEqual([...world.quiet].sort());
+    expect(f!.baseline).toMatchObject({ median: 0, mad: 0 });
   });
 
   it("should report a principal with too little history instead of scoring it", () => {

@@ -13,6 +13,7 @@ import {
   type BaselineResult,
 } from "../baseline/index.js";
 import { DEFAULT_FIELDS } from "../baseline/first-seen.js";
+import { shortActor } from "../baseline/findings.js";
 import { openCase } from "../query/case.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { splitList } from "../query/filters.js";
@@ -180,6 +181,7 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           "rank",
           "score",
           "story",
+          "principal",
           "actor",
           "kind",
           "field",
@@ -192,11 +194,21 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           "baseline",
           "event_ids",
         ],
-        tableColumns: ["rank", "score", "story", "kind", "title", "first_seen", "events"],
+        tableColumns: [
+          "rank",
+          "score",
+          "story",
+          "principal",
+          "kind",
+          "value",
+          "first_seen",
+          "events",
+        ],
         rows: result.findings.map((f, i) => ({
           rank: i + 1,
           score: f.score,
           story: f.group,
+          principal: shortActor(f.actor),
           actor: f.actor,
           kind: f.kind,
           field: f.field,
@@ -216,6 +228,7 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           "rank",
           "score",
           "story",
+          "principal",
           "actor",
           "first_seen",
           "last_seen",
@@ -226,11 +239,12 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           "finding_ids",
           "event_ids",
         ],
-        tableColumns: ["rank", "score", "story", "title", "first_seen", "last_seen", "events"],
+        tableColumns: ["rank", "score", "principal", "kinds", "first_seen", "last_seen", "events"],
         rows: result.stories.map((s, i) => ({
           rank: i + 1,
           score: s.score,
           story: s.id,
+          principal: shortActor(s.actor),
           actor: s.actor,
           first_seen: s.firstSeen,
           last_seen: s.lastSeen,
