@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// The README's main command (npm run demo): loads the bundled sample evidence into
-// sample-data/case.duckdb, writes the audit report for it to sample-data/report/, and prints
-// a short summary. The sample holds four files broken on purpose; they are quarantined as
+// The README's main command (npm run demo): loads the bundled sample evidence and the IAM
+// exports into sample-data/case.duckdb, writes the audit report for it to sample-data/report/,
+// and prints a short summary. The sample holds four files broken on purpose; they are quarantined as
 // intended, and the demo exits 0 when exactly those are. Any other quarantined file, or a
 // missing one, is a real problem: exit 1.
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { describeSummary } from "../dist/cli/ingest-command.js";
-import { caseScope, ingest, openCase, writeReport } from "../dist/index.js";
+import { describeIamLoad } from "../dist/cli/iam-command.js";
+import { caseScope, ingest, loadIamSnapshots, openCase, writeReport } from "../dist/index.js";
 
 const root = resolve(import.meta.dirname, "..");
 const sample = join(root, "sample-data");
@@ -19,6 +20,16 @@ const { values: args } = parseArgs({
 const db = resolve(args.db ?? join(sample, "case.duckdb"));
 const out = resolve(args.out ?? join(sample, "report"));
 const scp = join(sample, "policies", "region-lock-scp.json");
+const organization = join(sample, "iam", "organization.json");
+// The IAM exports a responder asks for: every account's authorization details, a single role
+// fetched on its own, and the organization's account list.
+const iam = [
+  ...["111122223333", "444455556666", "777788889999"].map((a) =>
+    join(sample, "iam", `${a}-authorization-details.json`),
+  ),
+  join(sample, "iam", "get-role-VendorMonitoring.json"),
+  organization,
+];
 
 if (!existsSync(join(root, "dist", "index.js"))) {
   process.stderr.write("demo: dist/ is not built; run npm ci (or npm run build) first\n");
@@ -27,6 +38,14 @@ if (!existsSync(join(root, "dist", "index.js"))) {
 
 const summary = await ingest({ inputs: [join(sample, "evidence")], db });
 process.stdout.write(describeSummary(summary));
+
+// IAM snapshots, for the trust check; a file already in the case is not stored again.
+const writable = await openCase(db, { writable: true });
+try {
+  process.stdout.write(describeIamLoad(await loadIamSnapshots(writable, iam)));
+} finally {
+  writable.close();
+}
 
 const expected = JSON.parse(readFileSync(join(sample, "expected.json"), "utf8"));
 const meant = expected.files
@@ -44,6 +63,8 @@ try {
   written = await writeReport(c, out, {
     policy: readFileSync(scp, "utf8"),
     policyFile: relative(root, scp),
+    organization: readFileSync(organization, "utf8"),
+    organizationFile: relative(root, organization),
     title: "trailbook audit report: sample evidence",
   });
 } finally {
@@ -56,6 +77,7 @@ const verdicts = tables
   .rows.filter((r) => r.calls > 0)
   .map((r) => `${r.calls} ${r.verdict}`);
 const stories = tables.get("baseline-stories").rows;
+const trust = tables.get("trust-findings").rows.filter((f) => f.severity === "high");
 process.stdout.write(
   [
     "",
@@ -64,6 +86,8 @@ process.stdout.write(
         ? " - the ones the sample breaks on purpose."
         : ` - the sample means ${meant.length}: ${meant.join(", ")}`),
     `STS calls outside ${written.report.regionLock.allowedRegions.join(", ")}: ${verdicts.join(", ")}.`,
+    `Trust policies: ${trust.length} high-severity findings${trust.length ? ":" : "."}`,
+    ...trust.map((f) => `  - ${f.title}`),
     `Baseline: ${stories.length} stories` +
       (stories[0] ? `; strongest: ${stories[0].title} (score ${stories[0].score}).` : "."),
     "",

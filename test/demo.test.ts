@@ -21,6 +21,10 @@ describe("npm run demo", () => {
     expect(first.status).toBe(0);
     expect(first.stdout).toContain("4 quarantined");
     expect(first.stdout).toContain("Quarantined: 4 files - the ones the sample breaks on purpose.");
+    expect(first.stdout).toMatch(/Stored 5 IAM snapshots/);
+    expect(first.stdout).toMatch(
+      /Trust policies: \d+ high-severity findings:\n {2}- .*dev-jenkins/,
+    );
     expect(first.stdout).toMatch(/Report: .*report\.html/);
     expect(existsSync(join(out, "report.html"))).toBe(true);
     expect(existsSync(join(out, "charts", "sts-regions.png"))).toBe(true);
@@ -28,5 +32,6 @@ describe("npm run demo", () => {
     const second = run();
     expect(second.status).toBe(0);
     expect(second.stdout).toContain("Events: 0 loaded");
+    expect(second.stdout).toContain("Nothing new for");
   });
 });
