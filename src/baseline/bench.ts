@@ -1,6 +1,6 @@
 /** The baseline's entry for the benchmark harness: one run on a case file, timed. */
 import { openCase } from "../query/case.js";
-import { runBaseline } from "./index.js";
+import { runBaseline } from "./run.js";
 
 /** Opens the case read-only, runs the default baseline from `detectFrom`, and closes it. */
 export async function benchBaseline(

@@ -1,9 +1,19 @@
 /**
  * What a baseline run returns: findings (each resting on event ids), the stories they group into,
  * the actors too new to judge, and what suppression rules took out.
+ *
+ * These types are the baseline's public contract (charts, reports and notebooks read them):
+ * fields are only ever added, never renamed or removed. Times are ISO 8601 strings in UTC.
  */
 
-/** The kinds of finding, one per question a responder asks of a principal's history. */
+/**
+ * The kinds of finding, one per question a responder asks of a principal's history:
+ * - `new-*`: a value of a field (or a combination of fields) the actor never used in the
+ *   baseline (first-seen);
+ * - `volume-hourly`, `volume-daily`: far more calls of one event family in an hour or a day than
+ *   the actor's median for that family;
+ * - `unusual-hour`: activity at an hour of the day (UTC) the actor never acted at.
+ */
 export const FINDING_KINDS = [
   "new-region",
   "new-source-prefix",
@@ -50,11 +60,19 @@ export interface FindingObserved {
   z?: number;
   /** For new-source-prefix: the new addresses in it (capped). */
   addresses?: string[];
+  /** For new-combination: the fields whose values are new to the actor on their own too. */
+  newParts?: string[];
 }
 
+/** One thing an actor did in the detection window that its baseline does not explain. */
 export interface Finding {
-  /** Stable for the same case, windows and options. */
+  /** `f-` and 12 hex digits; stable for the same case, windows and options. */
   id: string;
+  /**
+   * Who: the case's `actor` key (the issuing role of an assumed-role session, the ARN of other
+   * identities, `account:<id>` for a cross-account caller seen only as an account), or for SAML
+   * and web-identity callers `saml:<principalId>` / `web-identity:<principalId>`.
+   */
   actor: string;
   kind: FindingKind;
   /**
@@ -65,9 +83,11 @@ export interface Finding {
   field: string;
   /** The value a suppression rule's `value` glob is matched against. */
   value: string;
-  /** Ranks findings across kinds: see score.ts for the formula. */
+  /** Ranks findings across kinds: about 3 is "look at this", 1 the weakest reported (score.ts). */
   score: number;
+  /** One line: the short actor and what is new or abnormal. */
   title: string;
+  /** Sentences naming the actor, what was observed, and the baseline it is compared with. */
   explanation: string;
   baseline: FindingBaseline;
   observed: FindingObserved;
@@ -76,21 +96,26 @@ export interface Finding {
   lastSeen: string;
   /** The event ids it rests on, earliest first, at most `eventIdLimit` of them. */
   eventIds: string[];
+  /** How many events it rests on (eventIds may list fewer). */
   eventCount: number;
-  /** The story (group) this finding belongs to. */
+  /** The id of the story (group) this finding belongs to. */
   group: string;
 }
 
 /** Findings of one actor close together in time: one incident to read, not many rows. */
 export interface Story {
+  /** `s-` and 12 hex digits, from the actor and the story's start. */
   id: string;
   actor: string;
-  /** Combined score: see group.ts. */
+  /** Combined score of its findings, the strongest counting fully (score.ts, combinedScore). */
   score: number;
+  /** The short actor and its strongest findings. */
   title: string;
   firstSeen: string;
   lastSeen: string;
+  /** The kinds of its findings, strongest first. */
   kinds: FindingKind[];
+  /** Its findings' ids, strongest first. */
   findingIds: string[];
   /** Distinct events of the actor between firstSeen and lastSeen (all of them, not only flagged). */
   eventCount: number;
@@ -115,4 +140,6 @@ export interface ExecutedSql {
   label: string;
   sql: string;
   params: Record<string, unknown>;
+  /** Wall-clock milliseconds it took. */
+  ms: number;
 }

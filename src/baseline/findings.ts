@@ -4,13 +4,26 @@
  */
 import { createHash } from "node:crypto";
 import type { Finding, FindingKind } from "./finding.js";
-import type { FirstSeenRow, TermSpec } from "./first-seen.js";
+import { fieldNoun, isFirstSeenField, type FirstSeenRow, type TermSpec } from "./first-seen.js";
 import type { HourRow } from "./hours.js";
 import { firstSeenScore, hourScore, volumeScore } from "./score.js";
 import type { VolumePeriod, VolumeRow } from "./volume.js";
 
-/** The last part of an ARN, for titles: `user/build-bot`, `role/finance-reports`. */
+/**
+ * The actor as titles show it: the last part of an ARN (`user/build-bot`, `role/finance-reports`),
+ * a SAML caller's subject (`saml:carol@example.com`), a web identity's provider host and subject.
+ */
 export function shortActor(actor: string): string {
+  if (actor.startsWith("saml:")) {
+    // saml:<hash of the issuer>:<subject>; the hash is base64 and holds no colon.
+    const rest = actor.slice(5);
+    const colon = rest.indexOf(":");
+    return colon > 0 ? `saml:${rest.slice(colon + 1)}` : actor;
+  }
+  if (actor.startsWith("web-identity:")) {
+    const at = actor.indexOf("oidc-provider/");
+    return at > 0 ? `web-identity:${actor.slice(at + "oidc-provider/".length)}` : actor;
+  }
   if (!actor.startsWith("arn:")) return actor;
   const rest = actor.split(":").slice(5).join(":");
   return rest || actor;
@@ -44,22 +57,26 @@ export function firstSeenFinding(term: TermSpec, row: FirstSeenRow, baselineDays
   const bursts = Number(row.bursts);
   const summary =
     k === 0
-      ? `no ${term.noun} in the ${baselineDays}-day baseline (active on ${plural(days, "day")})`
-      : `${term.noun} seen in the ${baselineDays}-day baseline (active on ${plural(days, "day")}): ${listed(row.baseline_values, k)}`;
+      ? `no ${term.nounPlural} in the ${baselineDays}-day baseline (active on ${plural(days, "day")})`
+      : `${term.nounPlural} seen in the ${baselineDays}-day baseline (active on ${plural(days, "day")}): ${listed(row.baseline_values, k)}`;
   const later =
     total > n
       ? `; used again later: ${plural(total - n, "more event")} in ${plural(bursts - 1, "more burst")}`
       : "";
   const addresses = row.addresses?.length ? ` (addresses: ${row.addresses.join(", ")})` : "";
-  const what = `${term.field.replaceAll("_", " ").replaceAll("+", " + ")} ${row.value}`;
-  const observed = `${plural(n, "event")} with ${what}${addresses} ${span(row.first_seen, row.last_seen)}${later}`;
+  const what = `${term.noun} ${row.value}`;
+  const newParts = row.new_parts ?? [];
+  const alsoNew = newParts.length
+    ? ` (new on their own too: ${newParts.map((p) => (isFirstSeenField(p) ? fieldNoun(p) : p)).join(", ")})`
+    : "";
+  const observed = `${plural(n, "event")} with ${what}${addresses}${alsoNew} ${span(row.first_seen, row.last_seen)}${later}`;
   return {
     id: findingId(term.kind, term.field, row.actor, row.value, row.first_seen),
     actor: row.actor,
     kind: term.kind,
     field: term.field,
     value: row.value,
-    score: firstSeenScore(term.kind, k, days),
+    score: firstSeenScore(term.kind, k, days, newParts.length / term.parts.length),
     title: `${shortActor(row.actor)}: new ${what}`,
     explanation: `${row.actor} used ${what} for the first time: ${observed}. Compared with ${summary}.`,
     baseline: {
@@ -73,6 +90,7 @@ export function firstSeenFinding(term: TermSpec, row: FirstSeenRow, baselineDays
       value: row.value,
       count: n,
       ...(row.addresses?.length ? { addresses: row.addresses } : {}),
+      ...(newParts.length ? { newParts } : {}),
     },
     firstSeen: row.first_seen,
     lastSeen: row.last_seen,

@@ -4,6 +4,7 @@
  * addresses parsed once per distinct value rather than once per event.
  */
 import type { SqlParams } from "../query/case.js";
+import type { SqlFragment } from "../query/filters.js";
 import { sourceAddressSql, sourcePrefixSql } from "./network.js";
 import type { SqlRunner } from "./sql-runner.js";
 import { userAgentFamilySql, userAgentVersionSql } from "./user-agent.js";
@@ -21,6 +22,49 @@ export function windowParams(w: BaselineWindows): SqlParams {
   };
 }
 
+/**
+ * Who acted, for the baseline: the case's `actor` (the issuing role of a session, the ARN of
+ * other identities), and for SAML and web-identity callers, which have neither an ARN nor an
+ * account in CloudTrail and so no `actor`, their principal id (identity provider and subject),
+ * so that their sign-ins are baselined like any principal's. What is still unknown is counted.
+ */
+export const ACTOR_SQL = `coalesce(e.actor,
+    CASE e.identity_type WHEN 'SAMLUser' THEN 'saml:' WHEN 'WebIdentityUser' THEN 'web-identity:'
+      ELSE lower(e.identity_type) || ':' END || nullif(e.principal_id, ''))`;
+
+/**
+ * Services that have one global endpoint and log their calls in us-east-1 wherever the caller
+ * is. Such a call says nothing about which region a principal works in, so it takes no part in
+ * the region terms (a principal that never made one still gets a new event name).
+ *
+ * Note: the list holds the global services a CloudTrail archive commonly shows, not every one
+ * AWS runs; a call to a global service missing from it counts as a call in us-east-1.
+ */
+export const GLOBAL_SERVICE_SOURCES: readonly string[] = [
+  "iam.amazonaws.com",
+  "organizations.amazonaws.com",
+  "account.amazonaws.com",
+  "ce.amazonaws.com",
+  "cloudfront.amazonaws.com",
+  "route53.amazonaws.com",
+  "globalaccelerator.amazonaws.com",
+  "support.amazonaws.com",
+  "budgets.amazonaws.com",
+  "health.amazonaws.com",
+];
+
+/**
+ * The region a call was made in, for the region terms: NULL for global services, for S3's
+ * ListBuckets (a global call), and for STS's global endpoint (the caller chose an endpoint, not
+ * a region; it is logged in us-east-1 wherever it was served).
+ */
+const REGION_SQL = `CASE
+    WHEN e.event_source IN (${GLOBAL_SERVICE_SOURCES.map((x) => `'${x}'`).join(", ")}) THEN NULL
+    WHEN e.event_source = 's3.amazonaws.com' AND e.event_name = 'ListBuckets' THEN NULL
+    WHEN e.event_source = 'sts.amazonaws.com'
+      AND coalesce(e.sts_endpoint_type = 'global', e.tls_host = 'sts.amazonaws.com', false) THEN NULL
+    ELSE e.aws_region END`;
+
 const IN_WINDOWS = `((event_time >= $baseline_from::TIMESTAMPTZ AND event_time < $baseline_to::TIMESTAMPTZ)
     OR (event_time >= $detect_from::TIMESTAMPTZ AND event_time < $detect_to::TIMESTAMPTZ))`;
 
@@ -30,13 +74,15 @@ const IN_WINDOWS = `((event_time >= $baseline_from::TIMESTAMPTZ AND event_time <
  *
  * For a call an AWS service made on a principal's behalf (`invoked_by` set), the address and
  * agent are the service's, so they take no part in the address and client terms.
+ *
  */
 export async function buildScope(
   sql: SqlRunner,
   windows: BaselineWindows,
   eventIdLimit: number,
+  filter: SqlFragment,
 ): Promise<void> {
-  const params = { ...windowParams(windows), id_limit: eventIdLimit };
+  const params = { ...windowParams(windows), id_limit: eventIdLimit, ...filter.params };
   await sql.run(
     "parse each distinct user agent",
     `CREATE OR REPLACE TEMP TABLE baseline_agents AS
@@ -57,12 +103,12 @@ FROM (SELECT source_ip, ${sourceAddressSql("source_ip")} AS address
   await sql.run(
     "the events of both windows, with the compared fields",
     `CREATE OR REPLACE TEMP TABLE ${SCOPE_TABLE} AS
-SELECT e.event_id, e.event_time, e.actor,
+SELECT e.event_id, e.event_time, e.baseline_actor AS actor,
   e.event_time >= $detect_from::TIMESTAMPTZ AS detect,
   date_trunc('day', e.event_time) AS day,
   date_trunc('hour', e.event_time) AS hour,
   hour(e.event_time) AS hour_of_day,
-  e.aws_region AS region,
+  ${REGION_SQL} AS region,
   CASE WHEN e.invoked_by IS NULL THEN a.address END AS source_ip,
   CASE WHEN e.invoked_by IS NULL THEN a.prefix END AS source_prefix,
   CASE WHEN e.invoked_by IS NULL THEN u.family END AS user_agent_family,
@@ -74,11 +120,13 @@ SELECT e.event_id, e.event_time, e.actor,
   replace(e.event_source, '.amazonaws.com', '') || ' '
     || coalesce(nullif(regexp_extract(e.event_name, '^(AssumeRole|[A-Z][a-z]+)', 1), ''), e.event_name, '?')
     || '*' AS event_family
-FROM events e
+FROM (
+  SELECT e.*, ${ACTOR_SQL} AS baseline_actor FROM events e
+  WHERE ${IN_WINDOWS.replaceAll("event_time", "e.event_time")} AND (${filter.sql})
+) e
 LEFT JOIN baseline_agents u USING (user_agent)
 LEFT JOIN baseline_addresses a USING (source_ip)
-WHERE ${IN_WINDOWS.replaceAll("event_time", "e.event_time")}
-  AND e.actor IS NOT NULL AND e.actor NOT LIKE 'service:%'`,
+WHERE e.baseline_actor IS NOT NULL AND e.baseline_actor NOT LIKE 'service:%'`,
     params,
   );
   await sql.run(
@@ -99,31 +147,53 @@ HAVING count(*) FILTER (WHERE detect) > 0`,
 }
 
 export interface ScopeCounts {
+  /** Events of the baseline window that the baseline is built from. */
   baselineEvents: number;
+  /** Events of the detection window that are scored. */
   detectionEvents: number;
+  /** Days of the baseline window with at least one of those events. */
+  baselineCoveredDays: number;
   /** AWS service actors active in the detection window, left out of the baseline. */
   serviceActors: number;
   serviceEvents: number;
+  /** Events of the detection window whose caller cannot be told (no ARN, account or id). */
+  unattributedEvents: number;
 }
 
-export async function scopeCounts(sql: SqlRunner, windows: BaselineWindows): Promise<ScopeCounts> {
+/**
+ * What the scope holds and what it leaves out, so that the events of the detection window add
+ * up: detectionEvents + serviceEvents + unattributedEvents = all of them (within the filters).
+ */
+export async function scopeCounts(
+  sql: SqlRunner,
+  windows: BaselineWindows,
+  filter: SqlFragment,
+): Promise<ScopeCounts> {
   const [row] = await sql.rows<Record<string, number>>(
-    "event counts of the windows, and the AWS service actors left out",
-    `SELECT
+    "event counts of the windows, and the events left out",
+    `WITH left_out AS (
+  SELECT ${ACTOR_SQL} AS actor
+  FROM events e
+  WHERE e.event_time >= $detect_from::TIMESTAMPTZ AND e.event_time < $detect_to::TIMESTAMPTZ
+    AND (${filter.sql})
+)
+SELECT
   (SELECT count(*) FROM ${SCOPE_TABLE} WHERE NOT detect) AS baseline_events,
   (SELECT count(*) FROM ${SCOPE_TABLE} WHERE detect) AS detection_events,
-  count(DISTINCT actor) AS service_actors,
-  count(*) AS service_events
-FROM events
-WHERE event_time >= $detect_from::TIMESTAMPTZ AND event_time < $detect_to::TIMESTAMPTZ
-  AND actor LIKE 'service:%'`,
-    windowParams(windows),
+  (SELECT count(DISTINCT day) FROM ${SCOPE_TABLE} WHERE NOT detect) AS baseline_days,
+  count(DISTINCT actor) FILTER (WHERE actor LIKE 'service:%') AS service_actors,
+  count(*) FILTER (WHERE actor LIKE 'service:%') AS service_events,
+  count(*) FILTER (WHERE actor IS NULL) AS unattributed_events
+FROM left_out`,
+    { ...windowParams(windows), ...filter.params },
   );
   return {
     baselineEvents: Number(row?.baseline_events ?? 0),
     detectionEvents: Number(row?.detection_events ?? 0),
+    baselineCoveredDays: Number(row?.baseline_days ?? 0),
     serviceActors: Number(row?.service_actors ?? 0),
     serviceEvents: Number(row?.service_events ?? 0),
+    unattributedEvents: Number(row?.unattributed_events ?? 0),
   };
 }
 

@@ -20,6 +20,9 @@
  *                   2 hours away scores 1.4, 6 or more hours away (03:00 for an office-hours
  *                   principal) scores 3.
  *
+ * A combination of known values weighs 1, growing to 3 as more of its parts are new on their
+ * own (possible only when those parts' own terms are not run; see firstSeenScore).
+ *
  * A new address inside a known network has weight 0.5: below the default minScore, counted but
  * not reported unless asked for, as a new network is what says "somewhere else".
  */
@@ -50,13 +53,26 @@ export function novelty(baselineValues: number): number {
   return Math.min(1.5, 2 / (1 + Math.log2(1 + baselineValues)));
 }
 
+/**
+ * `newShare`: for a combination, the share of its parts that are new to the actor on their own
+ * (0 when every part is known). Known values met together for the first time weigh 1; a
+ * combination of values all new (asked for without their own terms) weighs 3, like a new region.
+ */
 export function firstSeenScore(
   kind: FindingKind,
   baselineValues: number,
   activeDays: number,
+  newShare = 0,
 ): number {
-  return round(KIND_WEIGHTS[kind] * novelty(baselineValues) * confidence(activeDays));
+  const weight =
+    kind === "new-combination"
+      ? KIND_WEIGHTS[kind] + COMBINATION_NEW_PART_WEIGHT * newShare
+      : KIND_WEIGHTS[kind];
+  return round(weight * novelty(baselineValues) * confidence(activeDays));
 }
+
+/** What a combination's weight gains when all of its parts are new on their own. */
+export const COMBINATION_NEW_PART_WEIGHT = 2;
 
 export function volumeScore(
   kind: "volume-hourly" | "volume-daily",

@@ -8,12 +8,13 @@
  * accepted too). `actor` and `value` are globs (`*` any run of characters, `?` one character,
  * case-sensitive); `field` is a finding's field (region, source_ip, source_prefix,
  * user_agent_family, user_agent_version, event_name, error_code, a combination such as
- * region+event_name, hour_of_day, volume), a finding kind (new-region, volume-hourly, ...) or `*`.
+ * region+event_name in any order, hour_of_day, volume), a finding kind (new-region,
+ * volume-hourly, ...) or `*`.
  */
 import { readFile } from "node:fs/promises";
 import type { Finding } from "./finding.js";
 import { FINDING_KINDS } from "./finding.js";
-import { TERMS } from "./first-seen.js";
+import { FIRST_SEEN_FIELDS, parseFieldName } from "./first-seen.js";
 
 export interface SuppressionRule {
   actor: string;
@@ -52,13 +53,24 @@ export class SuppressionFileError extends Error {
   }
 }
 
+/** What a rule's `field` may name, besides any combination of first-seen fields. */
 export const SUPPRESSIBLE_FIELDS: readonly string[] = [
   "*",
-  ...new Set(TERMS.map((t) => t.field)),
+  ...FIRST_SEEN_FIELDS,
   "hour_of_day",
   "volume",
   ...FINDING_KINDS,
 ];
+
+/**
+ * A rule's field as findings spell it: one of SUPPRESSIBLE_FIELDS, or a combination in the
+ * canonical order (`event_name+region` becomes `region+event_name`); null when it is neither.
+ */
+function ruleField(field: string): string | null {
+  if (SUPPRESSIBLE_FIELDS.includes(field)) return field;
+  const parts = parseFieldName(field);
+  return typeof parts === "string" ? null : parts.join("+");
+}
 
 export async function loadSuppressions(path: string): Promise<SuppressionRule[]> {
   let text: string;
@@ -120,17 +132,18 @@ function checkRule(raw: unknown, i: number, file: string): SuppressionRule {
       throw bad(key, r[key], "must be a non-empty string");
     }
   }
-  if (!SUPPRESSIBLE_FIELDS.includes(r.field as string)) {
+  const field = ruleField(r.field as string);
+  if (field === null) {
     throw bad(
       "field",
       r.field,
-      `must be one of ${SUPPRESSIBLE_FIELDS.join(", ")}; got ${JSON.stringify(r.field)}`,
+      `must be one of ${SUPPRESSIBLE_FIELDS.join(", ")}, or fields joined by + (region+event_name); got ${JSON.stringify(r.field)}`,
     );
   }
   if (r.id !== undefined && typeof r.id !== "string") throw bad("id", r.id, "must be a string");
   const rule: SuppressionRule = {
     actor: r.actor as string,
-    field: r.field as string,
+    field,
     value: r.value as string,
     reason: r.reason as string,
   };

@@ -2,11 +2,25 @@
  * The two windows of a baseline run: the baseline (what an actor normally does) and the
  * detection window (what is scored against it). Both are half-open, [from, to), in UTC.
  */
+import { parseTime, QueryOptionsError } from "../query/filters.js";
 
-/** An option a user can fix: the field and the value that was wrong. */
+export const BASELINE_OPTION_ERROR_CODES = [
+  "invalid-time",
+  "invalid-window",
+  "conflicting-options",
+  "invalid-number",
+  "invalid-field",
+  "invalid-value",
+] as const;
+export type BaselineOptionErrorCode = (typeof BASELINE_OPTION_ERROR_CODES)[number];
+
+/**
+ * An option a user can fix: `field` names it as the API spells it (`detectFrom`, `fields`),
+ * `value` is what was given, `code` says what kind of mistake it is.
+ */
 export class BaselineOptionError extends Error {
   constructor(
-    readonly code: "invalid-time" | "invalid-window" | "conflicting-options" | "invalid-number",
+    readonly code: BaselineOptionErrorCode,
     readonly field: string,
     readonly value: unknown,
     message: string,
@@ -43,37 +57,19 @@ export interface BaselineWindows {
 export const DEFAULT_BASELINE_DAYS = 21;
 const DAY_MS = 86_400_000;
 
-// A date, or a date and time; without a zone designator the time is UTC (never local time:
-// CloudTrail times are UTC, and a responder's laptop zone must not shift the window).
-const TIME_PATTERN =
-  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?))?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
-
-/** Parses a time option; a string without a zone is UTC. */
-export function parseTime(field: string, value: TimeInput): Date {
-  if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
-      throw new BaselineOptionError("invalid-time", field, value, `${field} is not a valid time`);
+/**
+ * A time option, read by the query layer's parser (ISO 8601; a time without a zone is UTC,
+ * never the machine's zone), with a bad value reported as a baseline option error.
+ */
+function time(field: string, value: TimeInput): Date {
+  try {
+    return parseTime(value, field);
+  } catch (e) {
+    if (e instanceof QueryOptionsError) {
+      throw new BaselineOptionError("invalid-time", field, value, e.message);
     }
-    return value;
+    throw e;
   }
-  const m = TIME_PATTERN.exec(value.trim());
-  const parsed = m
-    ? new Date(`${m[1]}T${m[2] ?? "00:00"}${m[3] ? normaliseZone(m[3]) : "Z"}`)
-    : new Date(NaN);
-  if (Number.isNaN(parsed.getTime())) {
-    throw new BaselineOptionError(
-      "invalid-time",
-      field,
-      value,
-      `${field} ${JSON.stringify(value)} is not a time; use ISO 8601, e.g. 2026-10-26 or 2026-10-26T03:00:00Z`,
-    );
-  }
-  return parsed;
-}
-
-function normaliseZone(zone: string): string {
-  if (zone.toUpperCase() === "Z") return "Z";
-  return zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
 }
 
 /**
@@ -84,9 +80,9 @@ export function resolveWindows(
   options: WindowOptions,
   lastEventTime: Date | null,
 ): BaselineWindows {
-  const detectFrom = parseTime("detectFrom", options.detectFrom);
+  const detectFrom = time("detectFrom", options.detectFrom);
   let detectTo: Date;
-  if (options.detectTo !== undefined) detectTo = parseTime("detectTo", options.detectTo);
+  if (options.detectTo !== undefined) detectTo = time("detectTo", options.detectTo);
   else if (lastEventTime && lastEventTime.getTime() >= detectFrom.getTime()) {
     detectTo = new Date(lastEventTime.getTime() + 1);
   } else detectTo = new Date(detectFrom.getTime() + DAY_MS);
@@ -120,8 +116,8 @@ export function resolveWindows(
         "baselineFrom and baselineTo go together",
       );
     }
-    baselineFrom = parseTime("baselineFrom", options.baselineFrom);
-    baselineTo = parseTime("baselineTo", options.baselineTo);
+    baselineFrom = time("baselineFrom", options.baselineFrom);
+    baselineTo = time("baselineTo", options.baselineTo);
   } else {
     const days = options.baselineDays ?? DEFAULT_BASELINE_DAYS;
     if (!Number.isInteger(days) || days <= 0 || days > 3660) {

@@ -9,6 +9,8 @@ export const EXIT = {
   quarantined: 3,
   /** The case file could not be opened (missing, locked by another process, newer schema). */
   caseFile: 4,
+  /** A check the command makes failed (`sts controls`: the alarm and the query disagree). */
+  checkFailed: 5,
 } as const;
 
 export interface ExitStatus {

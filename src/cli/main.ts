@@ -10,6 +10,10 @@ import { registerSql } from "./sql-command.js";
 import { registerSample } from "./sample-command.js";
 import { registerSts } from "./sts-command.js";
 import { registerTimeline } from "./timeline-command.js";
+import { registerBaseline } from "./baseline-command.js";
+import { registerIam } from "./iam-command.js";
+import { registerTrust } from "./trust-command.js";
+import { registerReport } from "./report-command.js";
 import { TOOL_VERSION } from "../store/version.js";
 import { EXIT, UsageError } from "./exit.js";
 
@@ -25,6 +29,10 @@ export async function main(argv: string[]): Promise<number> {
   registerSample(program, status);
   registerSts(program, status);
   registerTimeline(program, status);
+  registerBaseline(program, status);
+  registerIam(program, status);
+  registerTrust(program, status);
+  registerReport(program, status);
   try {
     await program.parseAsync(argv);
     return status.code;
@@ -37,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof CaseFileError) {
-      process.stderr.write(`trailbook: ${e.message}\n`);
+      process.stderr.write(`trailbook: ${e.message} (${e.code})\n`);
       return EXIT.caseFile;
     }
     process.stderr.write(`trailbook: ${(e as Error).stack ?? String(e)}\n`);

@@ -1,57 +1,80 @@
-import type { Command } from "commander";
-import { CaseDatabase } from "../store/database.js";
+/**
+ * `trailbook sql`: an analyst's own SQL over a case file, read-only and sandboxed. The query can
+ * read the case's tables and nothing else; the only file it can produce is the one `--out` names,
+ * written by trailbook (not by the query) from the query's result.
+ */
+import { InvalidArgumentError, type Command } from "commander";
+import { openCase, type SqlParams } from "../query/case.js";
+import { parseTime } from "../query/filters.js";
 import type { ExitStatus } from "./exit.js";
-import { formatRows, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
-import { UsageError } from "./exit.js";
+import { asUsage, formatOf, QUERY_FORMATS, writeOutput } from "./query-output.js";
+
+interface SqlOptions {
+  db: string;
+  format: string;
+  out?: string;
+  param: SqlParams;
+  from?: string;
+  to?: string;
+}
+
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Collects `--param name=value` into bound parameters (values stay text; cast in SQL). */
+function collectParam(value: string, previous: SqlParams): SqlParams {
+  const eq = value.indexOf("=");
+  const name = eq > 0 ? value.slice(0, eq) : "";
+  if (!PARAM_NAME.test(name)) {
+    throw new InvalidArgumentError(
+      `expected name=value with a name such as account_id, got ${JSON.stringify(value)}`,
+    );
+  }
+  return { ...previous, [name]: value.slice(eq + 1) };
+}
 
 export function registerSql(program: Command, _status: ExitStatus): void {
   program
     .command("sql")
-    .description("run read-only SQL against a case file")
-    .argument("<query>", "the SQL to run")
+    .description("run one read-only SQL query against a case file, sandboxed")
+    .argument("<query>", "the SQL to run (one statement)")
     .requiredOption("--db <file>", "the case file")
-    .option("--format <format>", `output format: ${OUTPUT_FORMATS.join(", ")}`, "table")
+    .option(
+      "--param <name=value>",
+      "bind $name to value (text; repeat for more)",
+      collectParam,
+      {} as SqlParams,
+    )
+    .option("--from <time>", "bound as $from (ISO 8601, UTC unless a zone is given)")
+    .option("--to <time>", "bound as $to")
+    .option("--format <format>", `output format: ${QUERY_FORMATS.join(", ")}`, "table")
+    .option("--out <file>", "write the result to this file (the only file the command writes)")
     .addHelpText(
       "after",
       `
-The case file is opened read-only and sandboxed: no other file can be read or written.
+The case file is opened read-only and sandboxed: the query reads the case's tables (events,
+source_files, event_records, ...) and nothing else. Other files (read_csv, read_json, glob,
+FROM 'file'), ATTACH, COPY ... TO, EXPORT, INSTALL/LOAD, SET and PRAGMA are refused. Values go in as
+bound parameters: --param name=value binds $name; --from and --to bind $from and $to.
 
-Example:
-  $ trailbook sql "SELECT event_name, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC" --db case.duckdb`,
+Examples:
+  $ trailbook sql --db case.duckdb "SELECT event_name, count(*) AS n FROM events GROUP BY ALL ORDER BY n DESC"
+  $ trailbook sql --db case.duckdb --param who=arn:aws:iam::777788889999:user/build-bot \\
+      --from 2026-10-27 "SELECT event_time, event_name, event_id FROM events
+      WHERE principal_arn = $who AND event_time >= $from::TIMESTAMPTZ" --format parquet --out bot.parquet`,
     )
-    .action(async (query: string, opts: { db: string; format: string }) => {
-      if (!(OUTPUT_FORMATS as readonly string[]).includes(opts.format)) {
-        throw new UsageError(
-          `unknown --format ${JSON.stringify(opts.format)}; use one of ${OUTPUT_FORMATS.join(", ")}`,
-        );
-      }
-      const db = await CaseDatabase.open(opts.db, { readOnly: true, sandbox: true });
-      try {
-        const reader = await db.connection.runAndReadAll(query).catch((e: Error) => {
-          throw new UsageError(describeQueryError(e));
-        });
-        const columns = reader.columnNames();
-        const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
-        process.stdout.write(formatRows(columns, rows, opts.format as OutputFormat));
-      } finally {
-        db.close();
-      }
-    });
-}
-
-// What the sandbox refuses shows as DuckDB's permission and locked-configuration errors: say why
-// in the product's words, without a stack trace.
-const SANDBOX_REFUSAL =
-  /Permission Error|disabled by configuration|configuration has been locked|read-only mode|read_only/i;
-
-export function describeQueryError(error: Error): string {
-  const first = error.message.split("\n")[0]!.trim();
-  if (SANDBOX_REFUSAL.test(error.message)) {
-    return (
-      `query refused: ${first}\n` +
-      "trailbook sql runs read-only and sandboxed: it reads the case file's tables and nothing " +
-      "else (no other files, ATTACH, COPY ... TO, extension installs or setting changes)."
+    .action(async (query: string, opts: SqlOptions) =>
+      asUsage(async () => {
+        const format = formatOf(opts);
+        const params: SqlParams = { ...opts.param };
+        if (opts.from !== undefined) params.from = parseTime(opts.from, "from").toISOString();
+        if (opts.to !== undefined) params.to = parseTime(opts.to, "to").toISOString();
+        const c = await openCase(opts.db, { sandbox: true });
+        try {
+          // Large results stream (CSV, JSON, NDJSON, Parquet); a table holds every row.
+          await writeOutput(c, { columns: [], query: { sql: query, params } }, format, opts.out);
+        } finally {
+          c.close();
+        }
+      }),
     );
-  }
-  return `query failed: ${first}`;
 }

@@ -200,13 +200,18 @@ const PRINCIPAL_TYPE: Record<string, string> = {
 /**
  * The request an STS call was. Known from the log: the action, the requested region, the
  * principal's ARN (for a session, the role that issued it, as `aws:PrincipalArn` holds), account,
- * id, the source IP (absent through a VPC endpoint), the VPC endpoint, MFA for sessions. Every
- * other key (organization, tags, ...) is UNKNOWN, so a policy testing one is `undetermined`.
+ * id, the source IP (absent through a VPC endpoint), the VPC endpoint, MFA for sessions, and
+ * what the caller adds in `known` (the organization id, when the responder gave it). Every other
+ * key (tags, ...) is UNKNOWN, so a policy testing one is `undetermined`.
  */
-export function requestOf(call: LoggedStsCall): RequestContext {
+export function requestOf(
+  call: LoggedStsCall,
+  known: Record<string, ContextValue | null> = {},
+): RequestContext {
   const keys: Record<string, ContextValue | null> = {
     "aws:RequestedRegion": call.requested_region,
     "aws:PrincipalIsAWSService": call.identity_type === "AWSService",
+    ...known,
   };
   const principalArn =
     call.identity_type === "AssumedRole"
@@ -250,6 +255,7 @@ export function requestOf(call: LoggedStsCall): RequestContext {
 export function evaluateCall(
   lock: RegionLock,
   call: LoggedStsCall,
+  known: Record<string, ContextValue | null> = {},
 ): { verdict: DenyVerdict; decision: Decision } {
-  return wouldDeny(lock.policy, requestOf(call));
+  return wouldDeny(lock.policy, requestOf(call, known));
 }

@@ -14,7 +14,10 @@ import {
   type LoggedStsCall,
   type RegionLock,
 } from "./region-lock.js";
-import { STS_COLUMNS_SQL, STS_SOURCE } from "./sts-regions.js";
+import type { Decision } from "../iam/policy/index.js";
+import { PRINCIPAL_KEY_SQL, STS_COLUMNS_SQL, STS_SOURCE } from "./sts-regions.js";
+import { governance, parseOrganization, type Organization } from "./organization.js";
+import type { ColumnKinds } from "./columns.js";
 import { QueryOptionsError } from "./filters.js";
 
 /**
@@ -25,7 +28,14 @@ import { QueryOptionsError } from "./filters.js";
  * - `not-deniable`: GetCallerIdentity and GetSessionToken, which no policy can deny.
  * - `aws-service-not-governed`: an AWS service principal (or a service-linked role), which SCPs
  *   do not govern: e.g. AWS Config assuming its role in every region.
- * - `undetermined`: the policy's conditions test a key the log cannot tell (`undetermined_keys`).
+ * - `federated-not-governed`: AssumeRoleWithSAML / AssumeRoleWithWebIdentity, made with an
+ *   assertion or token rather than AWS credentials: no principal an SCP governs makes them (the
+ *   role's trust policy, or a resource control policy, is what can restrict them).
+ * - `account-not-governed`: the caller's account is not governed by the organization's SCPs: the
+ *   management account, or an account outside the organization (`explanation` says which).
+ * - `undetermined`: the outcome depends on something the log cannot tell, named in
+ *   `undetermined_keys` (a condition key the policy tests, or `aws:PrincipalOrgID` when it is
+ *   unknown whether the caller's account belongs to the organization).
  * - `allowed-by-policy`: the policy would not deny it.
  */
 export const OUTSIDE_VERDICTS = [
@@ -34,6 +44,8 @@ export const OUTSIDE_VERDICTS = [
   "failed-would-be-denied",
   "not-deniable",
   "aws-service-not-governed",
+  "federated-not-governed",
+  "account-not-governed",
   "undetermined",
   "allowed-by-policy",
 ] as const;
@@ -46,6 +58,14 @@ export interface StsOutsideOptions extends QueryFilters {
   policy?: unknown;
   /** The file the policy came from, for messages. */
   policyFile?: string;
+  /**
+   * The organization the policy is attached in (see `parseOrganization`; an object, or its JSON
+   * text). Without it, the accounts whose trails are in the case are taken as its members and
+   * the management account is not known: `assumptions` in the result says so.
+   */
+  organization?: Organization | string | unknown[];
+  /** The file the organization came from, for messages. */
+  organizationFile?: string;
   /** Event ids listed per principal summary. Default 20. */
   eventIdLimit?: number;
 }
@@ -55,7 +75,10 @@ export interface OutsideCallRow {
   event_id: string | null;
   event_time: string;
   event_name: string | null;
-  /** Who acted (the issuing role for sessions), and the ARN the record names. */
+  /**
+   * Who acted, as one key (the issuing role for sessions, `account:<id>` for a cross-account
+   * caller, `samluser:<name>` for a federated user...), and the ARN the record names.
+   */
   actor: string | null;
   principal_arn: string | null;
   identity_type: string | null;
@@ -104,7 +127,35 @@ export interface StsOutsideResult extends QueryResult<OutsideCallRow> {
   policy: Record<string, unknown>;
   byVerdict: Record<OutsideVerdict, number>;
   principals: OutsidePrincipalSummary[];
+  /** The organization used to decide which callers the policy governs, when one was given. */
+  organization: Organization | null;
+  /** What the verdicts take for granted, in sentences for a report. */
+  assumptions: string[];
 }
+
+/** The column kinds of {@link OutsideCallRow}. */
+export const OUTSIDE_TYPES: ColumnKinds = {
+  event_time: "timestamp",
+  undetermined_keys: "string[]",
+};
+
+/** The column kinds of {@link OutsidePrincipalSummary}. */
+export const OUTSIDE_PRINCIPAL_TYPES: ColumnKinds = {
+  actor: "string",
+  identity_types: "string[]",
+  accounts: "string[]",
+  calls: "integer",
+  succeeded: "integer",
+  failed: "integer",
+  event_names: "json",
+  requested_regions: "json",
+  verdicts: "json",
+  source_ips: "string[]",
+  first_seen: "timestamp",
+  last_seen: "timestamp",
+  event_ids: "string[]",
+  event_ids_omitted: "integer",
+};
 
 type RawCall = Omit<OutsideCallRow, "verdict" | "undetermined_keys" | "explanation"> &
   LoggedStsCall;
@@ -135,19 +186,27 @@ export function outsideCallsSql(
     regionColumns: ["aws_region", "sts_serving_region"],
   });
   // Allowed regions as LIKE patterns: a StringNotLike list may hold `*` and `?`; region names
-  // hold neither `%` nor `_` (checked when the lock was built).
+  // hold neither `%` nor `_` (checked when the lock was built). Plain names take the cheaper test.
+  const wildcards = lock.allowedRegions.some((r) => /[*?]/.test(r));
   const patterns = lock.allowedRegions.map((r) => r.replaceAll("*", "%").replaceAll("?", "_"));
+  const outside = wildcards
+    ? "len(list_filter($allowed_patterns, p -> requested_region LIKE p)) = 0"
+    : "NOT list_contains($allowed_patterns, requested_region)";
+  // What only the selected calls need (the role ARN inside requestParameters) is extracted after
+  // the selection, not for every STS call.
   const sql = `WITH sts AS (
-  SELECT event_id, event_time, event_name, actor, principal_arn, identity_type, account_id,
+  SELECT event_id, event_time, event_name, ${PRINCIPAL_KEY_SQL} AS actor, principal_arn,
+    identity_type, account_id,
     recipient_account_id, source_ip, user_agent, tls_host, error_code, shared_event_id,
     principal_id, session_issuer_arn, user_name, vpc_endpoint_id, mfa_authenticated,
-    request_parameters->>'$.roleArn' AS role_arn,
+    request_parameters,
     ${STS_COLUMNS_SQL}
   FROM events
   WHERE event_source = '${STS_SOURCE}' AND ${where.sql}
 )
-SELECT * FROM sts
-WHERE len(list_filter($allowed_patterns, p -> requested_region LIKE p)) = 0
+SELECT * EXCLUDE (request_parameters), request_parameters->>'$.roleArn' AS role_arn
+FROM sts
+WHERE ${outside}
 ORDER BY event_time, event_id`;
   return { sql, params: { ...where.params, allowed_patterns: listValue(patterns) } };
 }
@@ -157,7 +216,32 @@ const ACCESS_DENIED = /AccessDenied|Unauthorized/i;
 /** A service-linked role: SCPs do not apply to it. */
 const SERVICE_LINKED = /:role\/aws-service-role\//;
 
-function verdictOf(lock: RegionLock, call: RawCall): Omit<OutsideCallRow, keyof RawCall> {
+const FEDERATED_TYPES = new Set(["SAMLUser", "WebIdentityUser"]);
+const FEDERATED_CALLS = new Set(["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"]);
+
+type Verdict = Pick<OutsideCallRow, "verdict" | "undetermined_keys" | "explanation">;
+
+/** What decides a call's verdict besides the policy: the organization and the trails' accounts. */
+interface Governors {
+  organization: Organization | undefined;
+  trailAccounts: ReadonlySet<string>;
+}
+
+function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
+  // Whose SCP: a cross-account caller's account is what matters, not the trail's.
+  const g = governance(call.account_id, gov.organization, gov.trailAccounts);
+  const known: Record<string, string> = {};
+  if (g.governed === true && gov.organization?.id)
+    known["aws:PrincipalOrgID"] = gov.organization.id;
+  // The engine is asked first: it is what knows that some calls no policy can deny.
+  const { verdict, decision } = evaluateCall(lock, call, known);
+  if (verdict === "not-deniable") {
+    return {
+      verdict: "not-deniable",
+      undetermined_keys: [],
+      explanation: `sts:${call.event_name} cannot be denied by any policy; ${decision.explanation}`,
+    };
+  }
   const slr = [call.session_issuer_arn, call.principal_arn].some(
     (a) => a && SERVICE_LINKED.test(a),
   );
@@ -171,14 +255,43 @@ function verdictOf(lock: RegionLock, call: RawCall): Omit<OutsideCallRow, keyof 
           : "made by a service-linked role: service control policies do not apply to service-linked roles",
     };
   }
-  const { verdict, decision } = evaluateCall(lock, call);
+  if (
+    (call.identity_type && FEDERATED_TYPES.has(call.identity_type)) ||
+    (call.event_name && FEDERATED_CALLS.has(call.event_name))
+  ) {
+    return {
+      verdict: "federated-not-governed",
+      undetermined_keys: [],
+      explanation:
+        `sts:${call.event_name} is made with a federated assertion or token, not with the ` +
+        "credentials of a principal in the organization: service control policies do not govern " +
+        "it; the role's trust policy (or a resource control policy) is what can restrict it",
+    };
+  }
+  if (g.governed === false) {
+    return {
+      verdict: "account-not-governed",
+      undetermined_keys: [],
+      explanation:
+        g.reason === "management-account"
+          ? `the caller is in ${g.account}, the organization's management account: service control policies never apply to it`
+          : `the caller's account ${g.account} is not in the organization: the organization's service control policies do not govern that account's principals`,
+    };
+  }
+  if (g.governed === "unknown" && verdict !== "not-denied") {
+    const keys = verdict === "undetermined" ? decision.unknownKeys : [];
+    return {
+      verdict: "undetermined",
+      undetermined_keys: [...new Set(["aws:PrincipalOrgID", ...keys])],
+      explanation:
+        (g.account
+          ? `the caller's account ${g.account} has no trail in the case and no organization was given: `
+          : "the record does not name the caller's account: ") +
+        "whether the policy governs it depends on its organization (aws:PrincipalOrgID), which " +
+        `the log does not tell. If it does: ${decision.explanation}`,
+    };
+  }
   switch (verdict) {
-    case "not-deniable":
-      return {
-        verdict: "not-deniable",
-        undetermined_keys: [],
-        explanation: `sts:${call.event_name} cannot be denied by any policy`,
-      };
     case "undetermined":
       return {
         verdict: "undetermined",
@@ -189,18 +302,37 @@ function verdictOf(lock: RegionLock, call: RawCall): Omit<OutsideCallRow, keyof 
       return {
         verdict: "allowed-by-policy",
         undetermined_keys: [],
-        explanation: decision.explanation,
+        explanation: whyNotDenied(decision),
       };
     case "deny": {
-      const verdict: OutsideVerdict =
+      const v: OutsideVerdict =
         call.error_code === null
           ? "succeeded-would-be-denied"
           : ACCESS_DENIED.test(call.error_code)
             ? "denied-as-policy-would"
             : "failed-would-be-denied";
-      return { verdict, undetermined_keys: [], explanation: decision.explanation };
+      return { verdict: v, undetermined_keys: [], explanation: decision.explanation };
     }
   }
+}
+
+/**
+ * Why no Deny statement applies, from the engine's trace. (The engine's own explanation speaks of
+ * allowing, which an SCP never does: here the question is only whether it denies.)
+ */
+function whyNotDenied(decision: Decision): string {
+  const denies = decision.statements.filter((t) => t.effect === "Deny");
+  if (denies.length === 0) return "the policy has no Deny statement";
+  const reasons = denies.map((t) => {
+    const name = t.sid ? `"${t.sid}"` : `#${t.index}`;
+    const part = [t.action, t.principal, t.resource].find((p) => p.matched === false);
+    if (part) return `statement ${name}: ${part.why}`;
+    const c = t.conditions.find((x) => x.result === false);
+    if (!c) return `statement ${name} does not apply`;
+    const request = Array.isArray(c.context) ? JSON.stringify(c.context) : c.context;
+    return `statement ${name}: ${c.operator} ${c.key} ${JSON.stringify(c.values)} is false (request: ${request})`;
+  });
+  return `No Deny statement applies: ${reasons.join("; ")}.`;
 }
 
 function bump(record: Record<string, number>, key: string | null): void {
@@ -291,24 +423,47 @@ export async function stsOutsideRegions(
   options: StsOutsideOptions,
 ): Promise<StsOutsideResult> {
   const lock = regionLockOf(options);
+  const organization =
+    options.organization === undefined
+      ? undefined
+      : parseOrganization(options.organization, options.organizationFile);
   const { sql, params } = outsideCallsSql(lock, options);
   const result = await c.sql<RawCall>(sql, params);
+  let trailAccounts = new Set<string>();
+  const assumptions: string[] = [];
+  if (!organization) {
+    const accounts = await c.sql<{ account: string }>(
+      `SELECT DISTINCT recipient_account_id AS account FROM events
+       WHERE recipient_account_id IS NOT NULL ORDER BY 1`,
+    );
+    trailAccounts = new Set(accounts.rows.map((r) => r.account));
+    assumptions.push(
+      `No organization was given: the accounts whose trails are in the case ` +
+        `(${[...trailAccounts].join(", ") || "none"}) are taken as governed by the policy, and ` +
+        "callers from other accounts are undetermined. The organization's management account, " +
+        "which no SCP governs, is not known: give the organization (list-accounts output) to " +
+        "decide both.",
+    );
+  }
   const byVerdict = Object.fromEntries(OUTSIDE_VERDICTS.map((v) => [v, 0])) as Record<
     OutsideVerdict,
     number
   >;
+  const gov: Governors = { organization, trailAccounts };
   const rows: OutsideCallRow[] = result.rows.map((raw) => {
-    const v = verdictOf(lock, raw);
+    const v = verdictOf(lock, raw, gov);
     byVerdict[v.verdict]++;
     const row = {} as Record<string, unknown>;
-    for (const col of OUTSIDE_COLUMNS)
+    for (const col of OUTSIDE_COLUMNS) {
       row[col] =
-        col in v ? v[col as keyof typeof v] : (raw as unknown as Record<string, unknown>)[col];
+        col in v ? v[col as keyof Verdict] : (raw as unknown as Record<string, unknown>)[col];
+    }
     return row as unknown as OutsideCallRow;
   });
   return {
     rows,
     columns: [...OUTSIDE_COLUMNS],
+    types: { ...result.types, ...OUTSIDE_TYPES },
     sql: result.sql,
     params: result.params,
     allowedRegions: lock.allowedRegions,
@@ -316,5 +471,7 @@ export async function stsOutsideRegions(
     policy: lock.document,
     byVerdict,
     principals: summarizeByPrincipal(rows, options.eventIdLimit ?? 20),
+    organization: organization ?? null,
+    assumptions,
   };
 }

@@ -5,6 +5,7 @@
 import type { Case, QueryResult, Row } from "./case.js";
 import { filtersToSql, normalizeFilters, QueryOptionsError, type QueryFilters } from "./filters.js";
 import type { SqlParams } from "./case.js";
+import { PRINCIPAL_KEY_SQL } from "./sts-regions.js";
 
 /** The `events` columns a timeline may show (the record-locating columns are left out). */
 export const TIMELINE_COLUMNS = [
@@ -65,10 +66,12 @@ export const DEFAULT_TIMELINE_COLUMNS: TimelineColumn[] = [
 
 /**
  * Whose timeline: exactly one of
- * - `principal`: an actor key or an ARN (a user, a role: every session of it, a session ARN);
- * - `accessKeyId`: one access key (`AKIA...` of a user, `ASIA...` of a session);
- * - `session`: one assumed-role session, by its ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<name>`)
- *   or by its temporary access key id.
+ * - `principal`: an actor key or an ARN (a user, a role: every session of it, a session ARN), or
+ *   a federated user's key (`samluser:<name>`, `webidentityuser:<subject>`);
+ * - `accessKeyId`: one access key (`AKIA...` of a user, `ASIA...` of a session), with the event
+ *   that issued it when the case holds it;
+ * - `session`: one assumed-role session, by its ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<name>`:
+ *   every session of that role with that name) or by its temporary access key id (exactly one).
  */
 export interface TimelineSelector {
   principal?: string;
@@ -103,6 +106,16 @@ export function timelineColumns(columns: string[] | undefined): TimelineColumn[]
   return out;
 }
 
+/**
+ * The events signed with an access key, and the event that issued it: the STS call whose response
+ * holds a temporary key (AssumeRole*, GetSessionToken, GetFederationToken), or the IAM
+ * CreateAccessKey that made a long-term one. A timeline of a key starts where the key was born.
+ */
+const KEY_SQL = `(access_key_id = $who
+    OR (event_source = 'sts.amazonaws.com' AND (response_elements->>'$.credentials.accessKeyId') = $who)
+    OR (event_source = 'iam.amazonaws.com' AND event_name = 'CreateAccessKey'
+        AND (response_elements->>'$.accessKey.accessKeyId') = $who))`;
+
 function selectorSql(options: TimelineOptions): { sql: string; params: SqlParams } {
   const given = (["principal", "accessKeyId", "session"] as const).filter(
     (k) => options[k] !== undefined,
@@ -123,14 +136,14 @@ function selectorSql(options: TimelineOptions): { sql: string; params: SqlParams
   switch (key) {
     case "principal":
       return {
-        sql: "(actor = $who OR principal_arn = $who OR session_issuer_arn = $who)",
+        sql: `(${PRINCIPAL_KEY_SQL} = $who OR principal_arn = $who OR session_issuer_arn = $who)`,
         params: { who: value },
       };
     case "accessKeyId":
-      return { sql: "access_key_id = $who", params: { who: value } };
+      return { sql: KEY_SQL, params: { who: value } };
     case "session":
       return /^A[SK]IA/.test(value)
-        ? { sql: "access_key_id = $who", params: { who: value } }
+        ? { sql: KEY_SQL, params: { who: value } }
         : { sql: "principal_arn = $who", params: { who: value } };
   }
 }

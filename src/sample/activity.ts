@@ -61,6 +61,10 @@ export interface AssumeCall {
   allowedBy: string | null;
   /** Both copies of a cross-account call; one id otherwise. */
   eventIds: string[];
+  /** The access key of the caller's credentials (a session's key links it to its assumption). */
+  callerAccessKeyId: string | null;
+  /** The key of the session the call created; null when it failed. */
+  issuedAccessKeyId: string | null;
 }
 
 export interface Story {
@@ -77,6 +81,8 @@ export const regional = (region: string): StsEndpoint => ({
 export const GLOBAL: StsEndpoint = { type: "global", servingRegion: "us-east-1" };
 
 interface Session {
+  /** The first call that used it: its credentials were issued at or before this time. */
+  from: number;
   expires: number;
   identity: JsonObject;
 }
@@ -93,9 +99,11 @@ export class Activity {
   readonly anomalies: Story[] = [];
   readonly lookAlikes: Story[] = [];
   private readonly seen = new Map<string, Seen>();
+  /** Ordinary calls made with a habit's updated client, by habit. */
+  private readonly upgraded = new Map<string, string[]>();
 
   constructor(
-    private readonly rng: Random,
+    private rng: Random,
     readonly world: World,
   ) {}
 
@@ -135,7 +143,10 @@ export class Activity {
       }),
       time,
     );
-    this.recordAssume(role, service, service, "AssumeRole", true, null, "AllowService", [id]);
+    this.recordAssume(role, service, service, "AssumeRole", true, null, "AllowService", [id], {
+      caller: null,
+      issued: accessKeyId,
+    });
     return { accessKeyId, eventId: id };
   }
 
@@ -148,6 +159,7 @@ export class Activity {
     errorCode: string | null,
     allowedBy: string | null,
     eventIds: string[],
+    keys: { caller: string | null; issued: string | null },
   ) {
     this.assumeCalls.push({
       roleKey: this.roleKeyOf(role),
@@ -159,6 +171,8 @@ export class Activity {
       errorCode,
       allowedBy,
       eventIds,
+      callerAccessKeyId: keys.caller,
+      issuedAccessKeyId: keys.issued,
     });
   }
 
@@ -181,6 +195,8 @@ export class Activity {
     allowedBy: string | null;
     externalId?: string;
     sourceIdentity?: string;
+    /** The MFA device the caller authenticated with (logged as requestParameters.serialNumber). */
+    serialNumber?: string;
     error?: { code: string; message: string };
     /** The caller's own trail is not in the evidence (an account outside the organization). */
     callerTrailMissing?: boolean;
@@ -189,6 +205,7 @@ export class Activity {
     const requestParameters: JsonObject = { roleArn: role.arn, roleSessionName: o.sessionName };
     if (o.externalId !== undefined) requestParameters.externalId = o.externalId;
     if (o.sourceIdentity !== undefined) requestParameters.sourceIdentity = o.sourceIdentity;
+    if (o.serialNumber !== undefined) requestParameters.serialNumber = o.serialNumber;
     requestParameters.durationSeconds = 3600;
     let response: JsonObject | null = null;
     let accessKeyId: string | null = null;
@@ -250,6 +267,10 @@ export class Activity {
       o.error?.code ?? null,
       o.allowedBy,
       ids,
+      {
+        caller: (o.callerIdentity.accessKeyId as string | undefined) ?? null,
+        issued: accessKeyId,
+      },
     );
     return { accessKeyId, eventIds: ids };
   }
@@ -314,6 +335,7 @@ export class Activity {
       null,
       "AllowOktaSaml",
       [id],
+      { caller: null, issued: creds.accessKeyId as string },
     );
     return { key: creds.accessKeyId as string, id };
   }
@@ -370,6 +392,7 @@ export class Activity {
       null,
       "AllowGitHubOidc",
       [id],
+      { caller: null, issued: creds.accessKeyId as string },
     );
     return { key: creds.accessKeyId as string, id };
   }
@@ -418,10 +441,11 @@ export class Activity {
       const region = this.rng.weighted(h.regions);
       const host = this.rng.pick(h.hosts);
       const ctx: CallContext = { account: h.account, region, buckets: BUCKETS[h.account]!, time };
+      const upgraded = h.upgrade !== undefined && time >= h.upgrade.at;
       const record = apiRecord(this.rng, api, ctx, {
         userIdentity: identity,
         ip: override?.ip ?? `${h.ipPrefix}.${host}`,
-        userAgent: h.userAgent,
+        userAgent: upgraded ? h.upgrade!.userAgent : h.userAgent,
       });
       const apiRegion = `${api}|${record.awsRegion as string}`;
       if (detecting && (!seen.apiRegions.has(apiRegion) || !seen.hosts.has(host))) continue;
@@ -430,7 +454,9 @@ export class Activity {
         seen.hosts.add(host);
         seen.hours.add(hour);
       }
-      return this.emit(record, time);
+      const id = this.emit(record, time);
+      if (upgraded) this.upgraded.set(h.key, [...(this.upgraded.get(h.key) ?? []), id]);
+      return id;
     }
     return null;
   }
@@ -456,11 +482,26 @@ export class Activity {
     start: (time: number) => JsonObject | null,
   ): (time: number) => JsonObject | null {
     let current: Session | null = null;
+    const history: Session[] = [];
     return (time) => {
+      // A second user of the sessions (a chained role's habit, run after this one) asks about
+      // earlier times: it gets the session valid then, so no key is used before it was issued.
+      if (current && time < current.from) {
+        const past = history.find((s) => s.from <= time && time < s.expires);
+        if (past) return past.identity;
+        // None was valid then: start one from a random stream of its own, so that adding it
+        // moves nothing drawn elsewhere.
+        let identity: JsonObject | null = null;
+        this.isolated(`session-at-${time}`, () => (identity = start(time)));
+        if (!identity) return null;
+        history.push({ from: time, expires: time + lifetime, identity });
+        return identity;
+      }
       if (!current || time >= current.expires) {
         const identity = start(time);
         if (!identity) return null;
-        current = { expires: time + lifetime, identity };
+        current = { from: time, expires: time + lifetime, identity };
+        history.push(current);
       }
       return current.identity;
     };
@@ -674,6 +715,135 @@ export class Activity {
     this.plantAssumeRoleBurst();
     this.plantNightSession();
     this.plantKnownSubnetAddress();
+    // Added later, from a stream of its own so that nothing drawn above or after moves.
+    this.isolated("trust-stories", () => this.trustStories());
+    this.noteClientUpgrade();
+  }
+
+  /**
+   * ci-runner's build image updates the AWS CLI in the detection window: a new client version
+   * of a known client, benign, and what a suppression file is for. The ids were collected as
+   * the calls were made; nothing is drawn here.
+   */
+  private noteClientUpgrade() {
+    const h = this.world.habits.ciRunner!;
+    this.lookAlikes.push({
+      kind: "client-upgrade",
+      principalArn: h.arn,
+      eventIds: this.upgraded.get(h.key) ?? [],
+      description:
+        "ci-runner's build image moves from aws-cli/2.13.25 to aws-cli/2.18.4 on 26 October (its daily inventory AssumeRole runs from another image and keeps the old client): a new version of a known client, suppressed by sample-data/suppressions.json.",
+    });
+  }
+
+  /** Runs `fn` with a random stream of its own; the main stream is left where it was. */
+  private isolated(label: string, fn: () => void): void {
+    const main = this.rng;
+    this.rng = main.fork(label);
+    try {
+      fn();
+    } finally {
+      this.rng = main;
+    }
+  }
+
+  /**
+   * The trust audit's cases the stories above lack, all in the baseline period: the vendor
+   * using an old whole-account trust without an external id; a break-glass assumption with MFA
+   * from the office; and a three-hop chain EC2 -> prod-app-ec2 -> data-pipeline -> orders-export.
+   */
+  private trustStories() {
+    const { users, roles, habits, vendorRole } = this.world;
+    const vh = habits.vendor!;
+    for (const day of [3, 9, 15]) {
+      const t = START + day * DAY + 9 * HOUR + this.rng.int(0, 1800) * 1000;
+      this.assume({
+        callerIdentity: {},
+        callerArn: sessionArn(vendorRole, "collector"),
+        callerAccount: VENDOR,
+        callerPrincipalId: `${vendorRole.id}:collector`,
+        role: roles.vendorLegacy!,
+        sessionName: `legacy-sync-${day}`,
+        time: t,
+        endpoint: regional("us-west-2"),
+        ip: `${vh.ipPrefix}.${vh.hosts[0]!}`,
+        userAgent: vh.userAgent,
+        allowedBy: "AllowVendorAccountLegacy",
+        callerTrailMissing: true,
+      });
+    }
+
+    const alice = users.alice!;
+    this.assume({
+      callerIdentity: iamUserIdentity(alice),
+      callerArn: alice.arn,
+      callerAccount: alice.account,
+      callerPrincipalId: alice.id,
+      role: roles.breakGlass!,
+      sessionName: "alice-breakglass-drill",
+      time: Date.UTC(2026, 9, 20, 15, 12, 31),
+      endpoint: regional("us-east-1"),
+      ip: `${habits.alice!.ipPrefix}.${habits.alice!.hosts[0]!}`,
+      userAgent: habits.alice!.userAgent,
+      serialNumber: `arn:aws:iam::${alice.account}:mfa/alice.nguyen`,
+      allowedBy: "AllowSecurityAccountWithMfaFromOffice",
+    });
+
+    const ph = habits.dataPipeline!;
+    const ip = `${ph.ipPrefix}.${ph.hosts[0]!}`;
+    for (const day of [4, 11, 17]) {
+      const t0 = START + day * DAY + 4 * HOUR + this.rng.int(0, 1200) * 1000;
+      const stamp = new Date(t0).toISOString().slice(0, 10).replaceAll("-", "");
+      const app = this.serviceAssume(
+        "ec2.amazonaws.com",
+        roles.prodApp!,
+        "i-0a1b2c3d4e5f60718",
+        t0,
+        "us-east-1",
+      );
+      const appIdentity = assumedRoleIdentity(
+        roles.prodApp!,
+        "i-0a1b2c3d4e5f60718",
+        app.accessKeyId,
+        t0,
+        { ec2RoleDelivery: true },
+      );
+      const t1 = t0 + this.rng.int(20, 90) * 1000;
+      const pipelineSession = `pipeline-export-${stamp}`;
+      const pipeline = this.assume({
+        callerIdentity: appIdentity,
+        callerArn: appIdentity.arn as string,
+        callerAccount: PROD,
+        callerPrincipalId: appIdentity.principalId as string,
+        role: roles.dataPipeline!,
+        sessionName: pipelineSession,
+        time: t1,
+        endpoint: regional("us-east-1"),
+        ip,
+        userAgent: ph.userAgent,
+        allowedBy: "AllowAppRoleChaining",
+      });
+      const pipelineIdentity = assumedRoleIdentity(
+        roles.dataPipeline!,
+        pipelineSession,
+        pipeline.accessKeyId!,
+        t1,
+      );
+      const t2 = t1 + this.rng.int(20, 90) * 1000;
+      this.assume({
+        callerIdentity: pipelineIdentity,
+        callerArn: pipelineIdentity.arn as string,
+        callerAccount: PROD,
+        callerPrincipalId: pipelineIdentity.principalId as string,
+        role: roles.ordersExport!,
+        sessionName: `export-${stamp}`,
+        time: t2,
+        endpoint: regional("us-east-1"),
+        ip,
+        userAgent: ph.userAgent,
+        allowedBy: "AllowPipelineExports",
+      });
+    }
   }
 
   /** A user's daily AssumeRole calls, at times inside its working hours. */
@@ -1044,6 +1214,8 @@ export class Activity {
       region: string | null,
       scp: boolean,
       sid: string | null,
+      /** For a refused call: the trust statement that allows the caller (an SCP refused it). */
+      trustedBy: string | null = null,
     ) => {
       step();
       const r = this.assume({
@@ -1057,7 +1229,7 @@ export class Activity {
         endpoint: region ? regional(region) : GLOBAL,
         ip,
         userAgent: ua,
-        allowedBy: sid,
+        allowedBy: sid ?? trustedBy,
         ...(sid
           ? {}
           : { error: { code: "AccessDenied", message: accessDeniedAssume(bot.arn, role, scp) } }),
@@ -1081,7 +1253,8 @@ export class Activity {
     });
     const sessionIdentity = iamUserSessionIdentity(bot, creds.accessKeyId as string, t);
     sts("GetCallerIdentity", "ap-southeast-1", sessionIdentity);
-    assumeProbe(roles.orgReadOnly!, "ap-southeast-1", true, null);
+    // The organization-wide trust lets build-bot in; the region-lock SCP refuses the call.
+    assumeProbe(roles.orgReadOnly!, "ap-southeast-1", true, null, "AllowOrganization");
     assumeProbe(roles.securityAudit!, "eu-north-1", true, null);
     this.anomalies.push({
       kind: "new-region-new-address-new-client",

@@ -3,7 +3,7 @@
  * layout with digests and an Insight file, a second overlapping export, the awkward files and
  * bundles), the IAM exports and SCPs, and `expected.json` computed from what was written.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { Activity, type Emitted } from "./activity.js";
@@ -414,6 +414,11 @@ export async function writeSampleData(options: SampleOptions): Promise<SampleRes
     path: "policies/sts-region-lock-statement.json",
     data: Buffer.from(JSON.stringify(stsRegionLockStatement(), null, 4) + "\n"),
   });
+  // Known-benign patterns for `trailbook baseline --suppress` (the baseline's rule format).
+  side.push({
+    path: "suppressions.json",
+    data: Buffer.from(JSON.stringify(baselineSuppressions(), null, 4) + "\n"),
+  });
 
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const recordsOf = new Map<string, JsonObject[]>();
@@ -449,8 +454,28 @@ export async function writeSampleData(options: SampleOptions): Promise<SampleRes
     path: "expected.json",
     data: Buffer.from(JSON.stringify(expected, null, 2) + "\n"),
   });
+  // The folders the sample owns are written whole: files of an earlier generation (whose names
+  // differ when the layout changed) would otherwise stay and be loaded beside the new ones.
+  for (const owned of ["evidence", "iam", "policies"]) {
+    await rm(path.join(options.outDir, owned), { recursive: true, force: true });
+  }
   const dirs = new Set(writes.map((w) => path.dirname(path.join(options.outDir, w.path))));
   for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true });
   for (const w of writes) await writeFile(path.join(options.outDir, w.path), w.data);
   return { files: writes.length, events: expected.counts.distinctEventIds, expected };
+}
+
+/** The sample's suppression file: ci-runner's CLI updates (the client-upgrade look-alike). */
+function baselineSuppressions(): JsonObject {
+  return {
+    rules: [
+      {
+        id: "ci-cli-updates",
+        actor: "arn:aws:iam::*:role/ci-*",
+        field: "user_agent_version",
+        value: "aws-cli/*",
+        reason: "CI build images update the AWS CLI",
+      },
+    ],
+  };
 }

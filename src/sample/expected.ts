@@ -102,6 +102,22 @@ export interface ExpectedRole {
   callers: ExpectedAssumeCaller[];
 }
 
+/**
+ * Role chains: an assumed-role session assuming another role, followed back through the keys
+ * each assumption issued to the first assumption (whose caller is not a session). Instances
+ * with the same origin and roles are grouped.
+ */
+export interface ExpectedRoleChain {
+  /** The first caller: a user, a service, an identity provider, or an account. */
+  origin: string;
+  /** The roles assumed one after the other, first to last. */
+  roles: string[];
+  /** Chains of this shape (one per last assumption). */
+  chains: number;
+  /** Every record of every assumption in these chains. */
+  eventIds: string[];
+}
+
 export interface SampleExpectations {
   seed: number;
   organizationId: string;
@@ -155,6 +171,7 @@ export interface SampleExpectations {
   assumeRoles: ExpectedRole[];
   /** Roles in the IAM exports never assumed in the evidence. */
   rolesNeverAssumed: string[];
+  roleChains: ExpectedRoleChain[];
 }
 
 export function sha256(data: Uint8Array | string): string {
@@ -346,6 +363,8 @@ export function computeExpectations(input: ExpectationInput): SampleExpectations
   );
   const attempted = new Set(assumeRoles.map((r) => r.roleArn));
 
+  const roleChains = chainsOf(input.assumeCalls, byId);
+
   const loadedCount = records.length;
   return {
     seed: input.seed,
@@ -394,5 +413,42 @@ export function computeExpectations(input: ExpectationInput): SampleExpectations
     rolesNeverAssumed: input.roleArns.filter(
       (arn) => !attempted.has(arn) && !assumedSucceeded.has(arn),
     ),
+    roleChains,
   };
+}
+
+/** Chains from the keys each assumption used and issued; only calls whose records were loaded. */
+function chainsOf(
+  calls: readonly AssumeCall[],
+  byId: Map<string, JsonObject>,
+): ExpectedRoleChain[] {
+  const loaded = calls.filter((c) => c.eventIds.some((id) => byId.has(id)));
+  const byIssued = new Map<string, AssumeCall>();
+  for (const c of loaded) if (c.issuedAccessKeyId) byIssued.set(c.issuedAccessKeyId, c);
+  const parentOf = (c: AssumeCall) =>
+    c.callerAccessKeyId ? byIssued.get(c.callerAccessKeyId) : undefined;
+  const hasChild = new Set<AssumeCall>();
+  for (const c of loaded) {
+    const p = parentOf(c);
+    if (p) hasChild.add(p);
+  }
+  const groups = new Map<string, ExpectedRoleChain>();
+  for (const leaf of loaded) {
+    if (hasChild.has(leaf)) continue;
+    const path: AssumeCall[] = [leaf];
+    for (let p = parentOf(leaf); p; p = parentOf(p)) path.unshift(p);
+    if (path.length < 2) continue;
+    const origin = path[0]!.callerArn;
+    const roles = path.map((c) => c.roleArn);
+    const key = [origin, ...roles].join(" > ");
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { origin, roles, chains: 0, eventIds: [] }));
+    g.chains++;
+    for (const c of path)
+      for (const id of c.eventIds)
+        if (byId.has(id) && !g.eventIds.includes(id)) g.eventIds.push(id);
+  }
+  return [...groups.values()].sort((a, b) =>
+    [a.origin, ...a.roles].join(">").localeCompare([b.origin, ...b.roles].join(">")),
+  );
 }

@@ -192,6 +192,28 @@ export function trustPolicies(world: World): Record<string, JsonObject> {
         Action: "sts:AssumeRole",
       },
     ]),
+    // An old integration: the vendor's whole account, without an external id (broad trust).
+    vendorLegacy: trust([
+      {
+        Sid: "AllowVendorAccountLegacy",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${VENDOR}:root` },
+        Action: "sts:AssumeRole",
+      },
+    ]),
+    // The third hop of the pipeline's chain: only its sessions named export-*, from the prod NAT.
+    ordersExport: trust([
+      {
+        Sid: "AllowPipelineExports",
+        Effect: "Allow",
+        Principal: { AWS: roles.dataPipeline!.arn },
+        Action: "sts:AssumeRole",
+        Condition: {
+          StringLike: { "sts:RoleSessionName": "export-*" },
+          IpAddress: { "aws:SourceIp": "3.218.45.0/24" },
+        },
+      },
+    ]),
   };
 }
 
@@ -220,6 +242,7 @@ const ROLE_POLICIES: Record<string, string[]> = {
   terraformApply: ["AdministratorAccess"],
   reportingReader: ["ReadOnlyAccess"],
   ciRunner: ["AmazonEC2ContainerRegistryPowerUser"],
+  vendorLegacy: ["ReadOnlyAccess"],
 };
 
 function createDate(rng: Random): string {

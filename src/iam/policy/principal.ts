@@ -15,6 +15,12 @@
  *   matches the principal whose `id` it is; when the caller's id is not known it is unknown.
  * - `Service`, `Federated` (SAML and OIDC providers) and `CanonicalUser` entries match callers of
  *   that type.
+ *
+ * `NotPrincipal` (with Deny) is read more narrowly, as AWS documents it: an entry excludes the
+ * caller only when it names the caller itself. An account entry there excludes the account
+ * principal, not every principal in the account, and a role ARN excludes the role, not its
+ * sessions (a session is excluded only by its own session ARN). So `NotPrincipal: [role, :root]`
+ * still denies the role's sessions, the well-known trap of this element.
  */
 
 import type { PolicyKind, PrincipalSet, Statement } from "./document.js";
@@ -92,7 +98,13 @@ function oidcHost(provider: string): string {
 
 type EntryResult = { matched: Truth; why: string; viaAccount?: string };
 
-function matchAwsEntry(entry: string, p: PrincipalRef): EntryResult {
+/** Whether the caller is an account's root principal (unknown when only its account is known). */
+function isAccountPrincipal(p: PrincipalRef): Truth {
+  if (p.arn !== undefined) return parseArn(p.arn)?.resource === "root";
+  return "unknown";
+}
+
+function matchAwsEntry(entry: string, p: PrincipalRef, exact: boolean): EntryResult {
   const caller = p.arn ?? p.id ?? p.accountId ?? "the caller";
   if (p.type !== "AWS")
     return { matched: false, why: `"${entry}" names an AWS principal, the caller is ${p.type}` };
@@ -107,6 +119,19 @@ function matchAwsEntry(entry: string, p: PrincipalRef): EntryResult {
   if (account !== undefined) {
     if (callerAccount === undefined)
       return { matched: "unknown", why: `"${entry}": the caller's account is not known` };
+    if (exact && callerAccount === account) {
+      // In NotPrincipal an account entry is the account principal only.
+      const root = isAccountPrincipal(p);
+      return {
+        matched: root,
+        why:
+          root === true
+            ? `"${entry}" is the caller's account principal`
+            : root === false
+              ? `"${entry}" names the account principal of ${account}, not ${caller}`
+              : `"${entry}": only the caller's account ${account} is known, not whether it is the account principal`,
+      };
+    }
     return callerAccount === account
       ? {
           matched: true,
@@ -124,7 +149,8 @@ function matchAwsEntry(entry: string, p: PrincipalRef): EntryResult {
         matched: "unknown",
         why: `"${entry}" is a unique id and the caller's id is not known`,
       };
-    const hit = p.id === entry || p.id.startsWith(`${entry}:`);
+    // A role's unique id stands for its sessions too (`AROA...:<session>`), except in NotPrincipal.
+    const hit = p.id === entry || (!exact && p.id.startsWith(`${entry}:`));
     return {
       matched: hit,
       why: hit
@@ -133,7 +159,19 @@ function matchAwsEntry(entry: string, p: PrincipalRef): EntryResult {
     };
   }
   if (p.arn === entry) return { matched: true, why: `"${entry}" is the caller` };
-  if (arn && arn.service === "iam" && arn.resource.startsWith("role/")) {
+  if (exact && arn && arn.service === "iam" && arn.resource.startsWith("role/")) {
+    const session = facts.session;
+    const roleName = arn.resource.slice(arn.resource.lastIndexOf("/") + 1);
+    if (
+      p.roleArn === entry ||
+      (session && session.account === arn.account && session.role === roleName)
+    ) {
+      return {
+        matched: false,
+        why: `"${entry}" names the role, not the caller's session ${p.arn ?? p.id ?? ""} (NotPrincipal excludes a session only by its session ARN)`,
+      };
+    }
+  } else if (arn && arn.service === "iam" && arn.resource.startsWith("role/")) {
     if (p.roleArn === entry)
       return { matched: true, why: `"${entry}" is the role behind the caller's session` };
     const session = facts.session;
@@ -200,8 +238,15 @@ function matchEntry(
   };
 }
 
-/** Matches a caller against the entries of one Principal element (their OR). */
-export function matchPrincipalSet(set: PrincipalSet, p: PrincipalRef | undefined): PrincipalMatch {
+/**
+ * Matches a caller against the entries of one Principal element (their OR). `exact` reads the
+ * entries as NotPrincipal does: each names one principal, never the principals under it.
+ */
+export function matchPrincipalSet(
+  set: PrincipalSet,
+  p: PrincipalRef | undefined,
+  exact = false,
+): PrincipalMatch {
   if (set.wildcard) return { matched: true, why: `"*" matches every caller`, unknownKeys: [] };
   if (p === undefined) {
     return { matched: "unknown", why: "the caller is not known", unknownKeys: [UNKNOWN_PRINCIPAL] };
@@ -218,7 +263,7 @@ export function matchPrincipalSet(set: PrincipalSet, p: PrincipalRef | undefined
   };
   const groups: [PrincipalSet[keyof Omit<PrincipalSet, "wildcard">], (e: string) => EntryResult][] =
     [
-      [set.aws, (e) => matchAwsEntry(e, p)],
+      [set.aws, (e) => matchAwsEntry(e, p, exact)],
       [set.service, (e) => matchEntry("Service", e, p)],
       [set.federated, (e) => matchEntry("Federated", e, p)],
       [set.canonicalUser, (e) => matchEntry("CanonicalUser", e, p)],
@@ -251,7 +296,7 @@ export function matchPrincipal(
   }
   if (s.principal) return matchPrincipalSet(s.principal, p);
   if (s.notPrincipal) {
-    const m = matchPrincipalSet(s.notPrincipal, p);
+    const m = matchPrincipalSet(s.notPrincipal, p, true);
     const why =
       m.matched === true
         ? `NotPrincipal excludes the caller: ${m.why}`
