@@ -14,6 +14,10 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     .option("--json", "print the summary as JSON")
     .option("--workers <n>", "reader threads (default: cores)", positiveInteger)
     .option("--threads <n>", "DuckDB threads (default: cores)", positiveInteger)
+    .option(
+      "--scratch <dir>",
+      "folder for the temporary record chunks, about 1 GB at most (default: beside the case file)",
+    )
     // Tuning knobs for tests and experiments, kept out of the help: smaller batches and
     // transactions make a load commit often (the kill-and-resume test relies on it).
     .addOption(
@@ -43,6 +47,7 @@ Example:
           json?: boolean;
           workers?: number;
           threads?: number;
+          scratch?: string;
           batchMb?: number;
           commitRows?: number;
         },
@@ -56,6 +61,7 @@ Example:
             db: opts.db,
             ...(opts.workers ? { workers: opts.workers } : {}),
             ...(opts.threads ? { threads: opts.threads } : {}),
+            ...(opts.scratch ? { scratchDir: opts.scratch } : {}),
             ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),
             ...(opts.commitRows ? { commitRows: opts.commitRows } : {}),
             ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
