@@ -97,6 +97,9 @@ export class ProgressLine {
   }
 }
 
+/** Counts with thousands separators, the same whatever the machine's locale. */
+const n = (value: number) => value.toLocaleString("en-US");
+
 /** Quarantined files listed by name in the human summary; --json lists every one. */
 const MAX_LISTED = 20;
 
@@ -105,18 +108,19 @@ export function describeSummary(s: IngestSummary): string {
   const f = s.files;
   lines.push(
     `Loaded into ${s.db} in ${s.elapsedSeconds.toFixed(1)} s (run ${s.runId}).`,
-    `Files: ${f.recorded} recorded: ${f.byStatus.loaded} loaded, ${f.byStatus.skipped} skipped, ${f.byStatus.quarantined} quarantined` +
-      (f.alreadyInCase > 0 ? `; ${f.alreadyInCase} already in the case` : ""),
+    `Files: ${n(f.recorded)} recorded: ${n(f.byStatus.loaded)} loaded, ${n(f.byStatus.skipped)} skipped, ${n(f.byStatus.quarantined)} quarantined` +
+      (f.alreadyInCase > 0 ? `; ${n(f.alreadyInCase)} already in the case` : ""),
   );
   const kinds = Object.entries(f.byKind).sort(([a], [b]) => a.localeCompare(b));
   for (const [kind, byStatus] of kinds) {
-    const parts = Object.entries(byStatus).map(([st, n]) => `${n} ${st}`);
+    const parts = Object.entries(byStatus).map(([status, count]) => `${n(count)} ${status}`);
     lines.push(`  ${kind.padEnd(32)} ${parts.join(", ")}`);
   }
   const r = s.records;
   lines.push(
-    `Events: ${r.loaded.toLocaleString()} loaded, ${r.duplicates.toLocaleString()} duplicates of events already loaded` +
-      `; ${r.insights} Insight events; ${r.setAside} records set aside (not CloudTrail events); ${s.digests} digest files.`,
+    `Events: ${n(r.loaded)} loaded, ${n(r.duplicates)} duplicates of events already loaded` +
+      `; ${n(r.insights)} Insight events; ${n(r.setAside)} records set aside (not CloudTrail events); ` +
+      `${n(s.digests)} digest files.`,
   );
   if (s.quarantined.length > 0) {
     lines.push(`Quarantined (${s.quarantined.length}):`);
