@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchBaseline } from "../src/baseline/bench.js";
 import { benchQueries } from "../src/query/bench.js";
+import { benchTrust } from "../src/iam/bench.js";
 import {
   BENCH_DIR,
   ROOT,
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
   let baseline: { ms: number; findings: number } | null = null;
   if (o.queries) {
     log("bench: queries on the loaded case ...");
-    queries = await benchQueries(casePath);
+    queries = [...(await benchQueries(casePath)), ...(await benchTrust(casePath))];
     baseline = await benchBaseline(casePath, DETECT_FROM);
   }
 

@@ -44,8 +44,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "trailbook-trust-"));
   const db = join(dir, "case.duckdb");
   await ingest({ inputs: [join(SAMPLE, "evidence")], db, workers: 1 });
-  // The same evidence, with the IAM snapshots but not the organization.
+  // The same evidence, with the IAM snapshots but not the organization; and with none.
   copyFileSync(db, join(dir, "no-org.duckdb"));
+  copyFileSync(db, join(dir, "no-iam.duckdb"));
   full = await openCase(db, { writable: true });
   await loadIamSnapshots(full, [...IAM, GET_ROLE, ORGANIZATION]);
   noOrg = await openCase(join(dir, "no-org.duckdb"), { writable: true });
@@ -277,6 +278,137 @@ describe("trust check on the sample without the organization", () => {
     const outside = r.findings.filter((f) => f.kind === "outside-account");
     expect(new Set(outside.map((f) => f.caller_account))).toEqual(new Set(["999988887777"]));
     expect(r.snapshot.organizationLoaded).toBe(false);
+  });
+});
+
+describe("trust check on a case without IAM snapshots", () => {
+  it("should still answer, saying for every call that no snapshot holds its role", async () => {
+    const c = await openCase(join(dir, "no-iam.duckdb"));
+    try {
+      const r = await trustCheck(c);
+      expect(r.rows.length).toBe(check.rows.length);
+      expect(r.byVerdict["role-not-in-snapshot"]).toBe(r.rows.length);
+      for (const x of r.rows) expect(x.explanation).toContain("No IAM snapshot is loaded");
+      // What needs no trust policy still holds: chains, refusals, the graph.
+      expect(r.chains.map((x) => x.path)).toEqual(check.chains.map((x) => x.path));
+      expect(r.findings.filter((f) => f.kind === "denied-attempts").length).toBe(2);
+      expect(r.unusedRoles).toEqual([]);
+      expect(r.snapshot.roles).toBe(0);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe("trust check, then iam load, on one writable connection", () => {
+  it("should store the snapshots in the case, not in stand-in tables", async () => {
+    const db = join(dir, "late-iam.duckdb");
+    copyFileSync(join(dir, "no-iam.duckdb"), db);
+    let c = await openCase(db, { writable: true });
+    try {
+      expect((await trustCheck(c)).byDecision["no-snapshot"]).toBe(check.rows.length);
+      await loadIamSnapshots(c, [...IAM, GET_ROLE, ORGANIZATION]);
+      expect((await trustCheck(c)).byVerdict).toEqual(check.byVerdict);
+    } finally {
+      c.close();
+    }
+    c = await openCase(db);
+    try {
+      expect((await trustCheck(c)).byVerdict).toEqual(check.byVerdict);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe("role chains from decided rows", () => {
+  const base = check0();
+  function check0(): TrustCheckRow {
+    return {
+      event_time: "2026-01-01T00:00:00.000Z",
+      event_name: "AssumeRole",
+      event_ids: ["e0"],
+      trails: ["111122223333"],
+      role_arn: "arn:aws:iam::111122223333:role/a",
+      role_account: "111122223333",
+      snapshot_role_arn: "arn:aws:iam::111122223333:role/a",
+      snapshot_id: 1,
+      trust_versions: 1,
+      caller: "arn:aws:iam::111122223333:user/u",
+      caller_kind: "user",
+      caller_arn: "arn:aws:iam::111122223333:user/u",
+      caller_account: "111122223333",
+      caller_source: "same-account",
+      caller_relation: "same-account",
+      cross_account: false,
+      session_name: "s",
+      external_id: null,
+      source_identity: null,
+      mfa: null,
+      source_ip: null,
+      user_agent: null,
+      requested_region: "us-east-1",
+      outcome: "succeeded",
+      error_code: null,
+      error_message: null,
+      denial_reason: null,
+      decision: "allow",
+      verdict: "allowed",
+      deciding_statements: [],
+      broad_trust: null,
+      unknown_keys: [],
+      delegated_to_accounts: [],
+      explanation: "",
+      caller_access_key_id: "AKIAUSER",
+      issued_access_key_id: "ASIA1",
+      session_arn: null,
+    };
+  }
+
+  it("should link hops by key, in time order, and start unseen sessions at their role", async () => {
+    const { roleChains } = await import("../src/index.js");
+    const session = (key: string, role: string) => ({
+      caller: `arn:aws:iam::111122223333:role/${role}`,
+      caller_kind: "role-session" as const,
+      caller_access_key_id: key,
+    });
+    const rows: TrustCheckRow[] = [
+      { ...base },
+      {
+        ...base,
+        ...session("ASIA1", "a"),
+        event_time: "2026-01-01T00:01:00.000Z",
+        event_ids: ["e1"],
+        role_arn: "arn:aws:iam::111122223333:role/b",
+        snapshot_role_arn: "arn:aws:iam::111122223333:role/b",
+        issued_access_key_id: "ASIA2",
+      },
+      // A session whose assumption is not in the case.
+      {
+        ...base,
+        ...session("ASIA9", "x"),
+        event_ids: ["e2"],
+        role_arn: "arn:aws:iam::111122223333:role/b",
+        snapshot_role_arn: "arn:aws:iam::111122223333:role/b",
+        issued_access_key_id: null,
+        outcome: "denied",
+      },
+      // A key used before it was issued is not a link.
+      {
+        ...base,
+        ...session("ASIA2", "b"),
+        event_time: "2025-12-31T00:00:00.000Z",
+        event_ids: ["e3"],
+        issued_access_key_id: null,
+      },
+    ];
+    const chains = roleChains(rows);
+    expect(chains.map((c) => [c.path, c.hops, c.origin_kind, c.last_outcome])).toEqual([
+      ["arn:aws:iam::111122223333:user/u > a > b", 2, "user", "succeeded"],
+      ["b > a", 1, "session-origin-not-in-case", "succeeded"],
+      ["x > b", 1, "session-origin-not-in-case", "denied"],
+    ]);
+    expect(chains[0]!.event_ids).toEqual(["e0", "e1"]);
   });
 });
 

@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof CaseFileError) {
-      process.stderr.write(`trailbook: ${e.message}\n`);
+      process.stderr.write(`trailbook: ${e.message} (${e.code})\n`);
       return EXIT.caseFile;
     }
     process.stderr.write(`trailbook: ${(e as Error).stack ?? String(e)}\n`);

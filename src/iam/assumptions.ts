@@ -15,7 +15,8 @@ import {
   normalizeFilters,
   type QueryFilters,
 } from "../query/filters.js";
-import type { SqlParams } from "../query/case.js";
+import type { DuckDBValue } from "@duckdb/node-api";
+import { plainValue, type Case, type SqlParams } from "../query/case.js";
 import { listValue } from "../query/filters.js";
 import { REQUESTED_REGION_SQL, STS_SOURCE } from "../query/sts-regions.js";
 import { CURRENT_ROLES_SQL } from "./schema.js";
@@ -168,21 +169,19 @@ export function assumptionCallsSql(options: AssumptionSelection = {}): {
       CASE WHEN request_id IS NOT NULL THEN 'request:' || request_id || '|' || coalesce(role_arn, '') END,
       'event:' || event_id) AS call_key
   FROM calls
-), grouped AS (
-  SELECT *,
-    row_number() OVER (PARTITION BY call_key
-      ORDER BY identity_type IS NOT DISTINCT FROM 'AWSAccount', event_id) AS copy_rank,
-    list(event_id) OVER copies AS event_ids,
-    list(recipient_account_id) OVER copies AS trails,
-    bool_or(matches) OVER copies AS selected
+), copies AS (
+  SELECT call_key, list(event_id ORDER BY event_id) AS event_ids,
+    list(recipient_account_id ORDER BY event_id) AS trails,
+    -- The copy describing the call: the caller's own (not an AWSAccount view), first by id.
+    arg_min(event_id, (identity_type IS NOT DISTINCT FROM 'AWSAccount', event_id)) AS event_id
   FROM keyed
-  WINDOW copies AS (PARTITION BY call_key ORDER BY event_id
-    ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+  GROUP BY call_key
+  HAVING bool_or(matches)
 ), chosen AS (
-  SELECT * EXCLUDE (copy_rank, selected, matches, shared_event_id, request_id),
+  SELECT k.* EXCLUDE (matches, shared_event_id, request_id, call_key), p.*,
     ${ROLE_ACCOUNT_SQL} AS role_account, ${ROLE_NAME_SQL} AS role_name
-  FROM grouped
-  WHERE copy_rank = 1 AND selected AND ${roleFilter}
+  FROM keyed k JOIN copies p USING (event_id)
+  WHERE ${roleFilter}
 )
 SELECT c.*, r.arn AS snapshot_role_arn, r.snapshot_id, r.trust_versions
 FROM chosen c
@@ -190,4 +189,31 @@ LEFT JOIN ${CURRENT_ROLES_SQL} r
   ON r.account_id = c.role_account AND lower(r.role_name) = lower(c.role_name)
 ORDER BY c.event_time, c.call_key`;
   return { sql, params };
+}
+
+/**
+ * Runs {@link assumptionCallsSql} and reads the calls column by column. Reading DuckDB's result
+ * as columns and assembling the rows here took about half the time of row objects (measured on
+ * 20,138 calls of ~50 columns: 0.53 s against 1.1-1.3 s), and this result is the widest the trust
+ * check reads. Values become plain as everywhere (`plainValue`: times as ISO strings).
+ */
+export async function selectAssumptions(
+  c: Case,
+  options: AssumptionSelection = {},
+): Promise<{ rows: AssumptionCall[]; sql: string; params: SqlParams }> {
+  const { sql, params } = assumptionCallsSql(options);
+  // The parameters here are strings and lists only (times are bound as ISO strings).
+  const reader = await c.database.connection.runAndReadAll(
+    sql,
+    params as Record<string, DuckDBValue>,
+  );
+  const names = reader.columnNames();
+  const columns = reader.getColumnsJS();
+  const rows: AssumptionCall[] = [];
+  for (let r = 0; r < reader.currentRowCount; r++) {
+    const row: Record<string, unknown> = {};
+    for (let k = 0; k < names.length; k++) row[names[k]!] = plainValue(columns[k]![r]);
+    rows.push(row as unknown as AssumptionCall);
+  }
+  return { rows, sql, params };
 }

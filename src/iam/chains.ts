@@ -80,6 +80,7 @@ export function roleChains(rows: readonly TrustCheckRow[]): RoleChainRow[] {
     if (p) hasChild.add(p);
   }
   const groups = new Map<string, RoleChainRow>();
+  const idsOf = new Map<RoleChainRow, Set<string>>();
   for (const leaf of rows) {
     if (hasChild.has(leaf)) continue;
     const path: TrustCheckRow[] = [leaf];
@@ -111,9 +112,10 @@ export function roleChains(rows: readonly TrustCheckRow[]): RoleChainRow[] {
         event_ids: [],
       };
       groups.set(key, g);
+      idsOf.set(g, new Set());
     }
     g.chains++;
-    const ids = new Set(g.event_ids);
+    const ids = idsOf.get(g)!;
     for (const r of path) {
       g.verdicts[r.verdict] = (g.verdicts[r.verdict] ?? 0) + 1;
       if (r.event_time < g.first_seen) g.first_seen = r.event_time;

@@ -88,3 +88,4 @@ export {
   type TrustCheckOptions,
   type TrustCheckResult,
 } from "./check.js";
+export { benchEngine, benchTrust } from "./bench.js";

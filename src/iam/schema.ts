@@ -158,11 +158,16 @@ export async function ensureIamSchema(connection: DuckDBConnection): Promise<voi
 }
 
 /**
- * Makes the IAM tables answerable on a connection that may not have them: a case never given an
- * IAM snapshot, opened read-only, gets empty TEMP tables of the same shape, so the trust queries
- * run (and say "no snapshot") instead of failing on a missing table.
+ * Makes the IAM tables answerable on any connection. A writable one gets the real tables. A
+ * read-only one on a case never given an IAM snapshot gets empty TEMP tables of the same shape, so
+ * the trust queries run (and say "no snapshot") instead of failing on a missing table. (Temp
+ * tables on a writable connection would shadow the real ones a later load creates.)
  */
-export async function ensureIamReadable(connection: DuckDBConnection): Promise<void> {
+export async function ensureIamReadable(
+  connection: DuckDBConnection,
+  readOnly: boolean,
+): Promise<void> {
+  if (!readOnly) return ensureIamSchema(connection);
   const reader = await connection.runAndReadAll(
     "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'iam_roles' AND NOT temporary",
   );

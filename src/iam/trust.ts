@@ -17,7 +17,7 @@ import {
   type Policy,
 } from "./policy/index.js";
 import {
-  assumptionCallsSql,
+  selectAssumptions,
   type AssumeEventName,
   type AssumptionCall,
   type AssumptionSelection,
@@ -224,7 +224,7 @@ FROM ${CURRENT_ROLES_SQL} ORDER BY account_id, role_name`;
 export async function trustContext(
   c: Case,
 ): Promise<{ context: TrustContext; queries: NamedQuery[] }> {
-  await ensureIamReadable(c.database.connection);
+  await ensureIamReadable(c.database.connection, c.database.readOnly);
   const accountRows = await c.sql<{ source: string; account_id: string; org_id: string | null }>(
     ACCOUNTS_SQL,
   );
@@ -429,9 +429,8 @@ export async function decideAssumptions(
   options: AssumptionSelection = {},
 ): Promise<DecidedAssumptions> {
   const { context, queries } = await trustContext(c);
-  const { sql, params } = assumptionCallsSql(options);
-  const calls = await c.sql<AssumptionCall>(sql, params);
-  const rows = calls.rows.map((call) => decideCall(call, context));
+  const { rows: calls, sql, params } = await selectAssumptions(c, options);
+  const rows = calls.map((call) => decideCall(call, context));
   return {
     rows,
     columns: [...TRUST_CHECK_COLUMNS],

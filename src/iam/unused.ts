@@ -111,7 +111,7 @@ export async function unusedRolesWith(
   context: TrustContext,
   options: AssumptionSelection = {},
 ): Promise<QueryResult<UnusedRoleRow>> {
-  await ensureIamReadable(c.database.connection);
+  await ensureIamReadable(c.database.connection, c.database.readOnly);
   const { sql, params } = unusedRolesSql(options);
   const result = await c.sql<UnusedSqlRow>(sql, params);
   const rows = result.rows.map((r): UnusedRoleRow => {

@@ -1,0 +1,70 @@
+/**
+ * The trust audit's questions, each timed once on a warm connection, for the benchmark; and the
+ * policy engine alone, on a typical trust policy.
+ */
+import { openCase } from "../query/case.js";
+import { trustCheck } from "./check.js";
+import { evaluatePolicy, parsePolicy, type RequestContext } from "./policy/index.js";
+
+/** Times `trustCheck` over a case (a warm-up run, then the timed run). */
+export async function benchTrust(
+  casePath: string,
+): Promise<{ name: string; ms: number; rows: number }[]> {
+  const c = await openCase(casePath);
+  try {
+    await trustCheck(c);
+    const start = performance.now();
+    const r = await trustCheck(c);
+    const ms = Math.round((performance.now() - start) * 10) / 10;
+    return [{ name: "trust check (all assumptions)", ms, rows: r.rows.length }];
+  } finally {
+    c.close();
+  }
+}
+
+/** Evaluations a second of one trust policy with conditions, over 100 distinct requests. */
+export function benchEngine(evaluations = 100_000): { evaluations: number; ms: number } {
+  const account = "111122223333";
+  const policy = parsePolicy(
+    {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: { AWS: [`arn:aws:iam::${account}:root`] },
+          Action: "sts:AssumeRole",
+          Condition: {
+            StringEquals: { "sts:ExternalId": "x-1" },
+            Bool: { "aws:MultiFactorAuthPresent": "true" },
+          },
+        },
+        {
+          Effect: "Deny",
+          Principal: "*",
+          Action: "sts:*",
+          Condition: { NotIpAddress: { "aws:SourceIp": ["203.0.113.0/24"] } },
+        },
+      ],
+    },
+    { kind: "trust" },
+  );
+  const requests: RequestContext[] = [];
+  for (let i = 0; i < 100; i++) {
+    requests.push({
+      principal: {
+        type: "AWS",
+        arn: `arn:aws:sts::${account}:assumed-role/Deployer/s${i}`,
+        accountId: account,
+      },
+      action: "sts:AssumeRole",
+      keys: {
+        "sts:ExternalId": i % 2 ? "x-1" : "no",
+        "aws:MultiFactorAuthPresent": true,
+        "aws:SourceIp": `203.0.113.${i}`,
+      },
+    });
+  }
+  const start = performance.now();
+  for (let i = 0; i < evaluations; i++) evaluatePolicy(policy, requests[i % 100]!);
+  return { evaluations, ms: Math.round((performance.now() - start) * 10) / 10 };
+}
