@@ -11,7 +11,10 @@ import {
   type Finding,
 } from "../src/baseline/index.js";
 import { benchBaseline } from "../src/baseline/bench.js";
+import { sourceAddressSql, sourcePrefixSql } from "../src/baseline/network.js";
+import { userAgentFamilySql, userAgentVersionSql } from "../src/baseline/user-agent.js";
 import { openCase, type Case } from "../src/query/case.js";
+import { listValue } from "../src/query/filters.js";
 import { ingest } from "../src/store/ingest.js";
 import { cloudTrailEvent, logFile } from "./fixtures/edge-cases.js";
 
@@ -100,6 +103,7 @@ interface World {
   knownSubnet: string[];
   stackset: string[];
   ciUpgrade: string[];
+  quiet: string[];
 }
 
 function buildWorld(): World {
@@ -127,6 +131,7 @@ function buildWorld(): World {
     knownSubnet: [],
     stackset: [],
     ciUpgrade: [],
+    quiet: [],
   };
   const aliceCalls: [string, string][] = [
     ["ec2.amazonaws.com", "DescribeInstances"],
@@ -238,6 +243,23 @@ function buildWorld(): World {
       ip: "192.0.2.44",
       ua: BOTO,
     });
+  }
+  // quiet: one call a day at 10:00, then a dozen in one detection hour: far above its median,
+  // but under the volume floor.
+  for (let day = START; day < END; day += DAY) {
+    const n = day === DETECT ? 12 : 1;
+    for (let i = 0; i < n; i++) {
+      const id = emit({
+        t: day + 10 * HOUR + i * 2 * MINUTE,
+        identity: iamUser("quiet"),
+        source: "s3.amazonaws.com",
+        name: "ListBuckets",
+        region: "eu-west-1",
+        ip: "203.0.113.9",
+        ua: CLI,
+      });
+      if (day === DETECT) world.quiet.push(id);
+    }
   }
   // (a) alice's key, stolen: 50 minutes from a new country, a new client, a new region, denials.
   const stolenAt = DETECT + DAY + 2 * HOUR + 5 * MINUTE;
@@ -460,6 +482,16 @@ describe("baseline on a generated case with known answers", () => {
     expect([...actors].sort()).toEqual([ALICE, DEPLOY, FINANCE].sort());
   });
 
+  it("should keep quiet principals under the volume floor out of the findings", async () => {
+    const QUIET = arn("user", "quiet");
+    expect(findingsOf(result, QUIET)).toEqual([]);
+    const low = await runBaseline(c, { detectFrom, principals: [QUIET], minHourlyEvents: 10 });
+    const [f] = findingsOf(low, QUIET);
+    expect(f).toMatchObject({ kind: "volume-hourly", value: "s3 List*", eventCount: 12 });
+    expect([...f!.eventIds].sort()).toEqual([...world.quiet].sort());
+    expect(f!.baseline).toMatchObject({ median: 0, mad: 0 });
+  });
+
   it("should report a principal with too little history instead of scoring it", () => {
     const newbie = result.insufficientHistory.find((a) => a.actor === NEWBIE)!;
     expect(newbie).toMatchObject({ baselineDays: 1, baselineEvents: 1, detectionEvents: 2 });
@@ -583,6 +615,39 @@ describe("baseline on a generated case with known answers", () => {
       detectTo: "2026-10-23",
     });
     expect(r.windows.detection).toEqual({ from: detectFrom, to: "2026-10-23T00:00:00.000Z" });
+  });
+
+  it("should read addresses, networks and clients in SQL, leaving service names out", async () => {
+    const cases: [string, string | null, string | null][] = [
+      ["198.51.100.7", "198.51.100.7", "198.51.100.0/24"],
+      ["2001:DB8:85a3::8a2e:370:7334", "2001:db8:85a3::8a2e:370:7334", "2001:db8:85a3::/48"],
+      ["2001:db8::1", "2001:db8::1", "2001:db8:0::/48"],
+      ["fe80::1%eth0", "fe80::1", "fe80:0:0::/48"],
+      ["config.amazonaws.com", null, null],
+      ["AWS Internal", null, null],
+      ["999.1.1.1", null, null],
+    ];
+    const rows = await c.sql<{ raw: string; address: string | null; prefix: string | null }>(
+      `SELECT raw, address, ${sourcePrefixSql("address")} AS prefix
+       FROM (SELECT raw, ${sourceAddressSql("raw")} AS address FROM (SELECT unnest($raw) AS raw))`,
+      { raw: listValue(cases.map((x) => x[0])) },
+    );
+    expect(rows.rows.map((r) => [r.raw, r.address, r.prefix])).toEqual(cases);
+    const agents: [string, string | null, string | null][] = [
+      [CLI, "aws-cli", "2.15.0"],
+      [BOTO, "Boto3", "1.34.0"],
+      [TERRAFORM, "Terraform", "1.9.5"],
+      ["aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5", "aws-sdk-go-v2", "1.30.3"],
+      ["cloudformation.amazonaws.com", "cloudformation.amazonaws.com", null],
+      ["AWS Internal", "aws-internal", null],
+      ["Mozilla/5.0 (Macintosh) Chrome/129.0", "browser", null],
+    ];
+    const ua = await c.sql<{ raw: string; family: string | null; version: string | null }>(
+      `SELECT raw, ${userAgentFamilySql("raw")} AS family, ${userAgentVersionSql("raw")} AS version
+       FROM (SELECT unnest($raw) AS raw)`,
+      { raw: listValue(agents.map((x) => x[0])) },
+    );
+    expect(ua.rows.map((r) => [r.raw, r.family, r.version])).toEqual(agents);
   });
 
   it("should say which rule of a suppression file is wrong", () => {

@@ -13,6 +13,8 @@ import {
   principalRegionChart,
   principalsByRegion,
   regionMatcher,
+  assumptionStatus,
+  roleAssumptionChart,
   renderChart,
   renderSvg,
   runBaseline,
@@ -21,6 +23,7 @@ import {
   stsRegionChart,
   svgToPng,
   type Chart,
+  type AssumptionEdge,
   type Finding,
   type PrincipalRegionRow,
   type StsRegionRow,
@@ -389,5 +392,132 @@ describe("empty input", () => {
       expect(out.warnings, chart.id).toEqual([]);
       expect(out.svg).toMatch(/>No [^<]+\.<\/text>/);
     }
+  });
+});
+
+function edge(source: string, target: string, counts: Partial<AssumptionEdge>): AssumptionEdge {
+  const calls = counts.calls ?? 1;
+  return {
+    source,
+    target,
+    source_kind: "user",
+    source_account: "777788889999",
+    target_account: "444455556666",
+    event_name: "AssumeRole",
+    cross_account: true,
+    calls,
+    succeeded: calls,
+    denied: 0,
+    failed: 0,
+    trust_allowed: calls,
+    trust_not_allowed: 0,
+    undetermined: 0,
+    not_in_snapshot: 0,
+    first_seen: "2026-10-27T02:15:00.000Z",
+    last_seen: "2026-10-27T02:16:00.000Z",
+    ...counts,
+  };
+}
+
+const USER = (n: string) => `arn:aws:iam::777788889999:user/${n}`;
+const ROLE = (n: string) => `arn:aws:iam::444455556666:role/${n}`;
+
+describe("role-assumption matrix", () => {
+  const edges = [
+    edge(USER("deploy-bot"), ROLE("terraform-apply"), { calls: 131 }),
+    edge(USER("dev-jenkins"), ROLE("reporting-reader"), {
+      calls: 15,
+      trust_allowed: 0,
+      trust_not_allowed: 15,
+    }),
+    edge(USER("build-bot"), ROLE("BreakGlassAdmin"), {
+      succeeded: 0,
+      denied: 1,
+      trust_allowed: 0,
+      trust_not_allowed: 1,
+    }),
+    edge(USER("build-bot"), ROLE("OrgReadOnly"), { succeeded: 0, denied: 1 }),
+    edge(
+      "config.amazonaws.com",
+      ROLE("aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+      {
+        calls: 84,
+        source_kind: "service",
+        source_account: null,
+      },
+    ),
+  ];
+
+  it("is the same for the same graph (snapshot), refusals and not-allowed calls first", () => {
+    const chart = roleAssumptionChart({ edges });
+    expect(chart.spec).toMatchSnapshot();
+    const values = (chart.spec.data as { values: Record<string, unknown>[] }).values;
+    const byCell = new Map(values.map((v) => [`${v.caller} > ${v.role}`, v]));
+    expect(
+      byCell.get("user/dev-jenkins (777788889999) > reporting-reader (444455556666)"),
+    ).toMatchObject({
+      status: "succeeded, trust policy does not allow",
+      text: "15",
+    });
+    expect(
+      byCell.get("user/build-bot (777788889999) > BreakGlassAdmin (444455556666)"),
+    ).toMatchObject({
+      status: "refused, as the trust policy would",
+      text: "0/1",
+    });
+    expect(byCell.get("user/build-bot (777788889999) > OrgReadOnly (444455556666)")!.status).toBe(
+      "allowed by trust, denied elsewhere",
+    );
+    // The service-linked role is labelled by its name, not its long path.
+    expect(values.map((v) => v.role)).toContain("AWSServiceRoleForConfig (444455556666)");
+    // Callers with something to explain come before the busy routine ones.
+    const rows = (chart.spec.encoding as { y: { sort: string[] } }).y.sort;
+    expect(rows.slice(0, 2)).toEqual([
+      "user/dev-jenkins (777788889999)",
+      "user/build-bot (777788889999)",
+    ]);
+  });
+
+  it("orders statuses worst first", () => {
+    const base = {
+      succeeded: 1,
+      denied: 0,
+      failed: 0,
+      trust_allowed: 1,
+      trust_not_allowed: 0,
+      undetermined: 0,
+      not_in_snapshot: 0,
+    };
+    expect(assumptionStatus(base)).toBe("allowed by the trust policy");
+    expect(assumptionStatus({ ...base, not_in_snapshot: 1, trust_allowed: 0 })).toBe(
+      "not checked: role not in a snapshot",
+    );
+    expect(assumptionStatus({ ...base, undetermined: 1, trust_not_allowed: 1 })).toBe(
+      "succeeded, trust policy does not allow",
+    );
+  });
+
+  it("stays readable with hundreds of callers and roles, counting every call", async () => {
+    const many: AssumptionEdge[] = [];
+    for (let i = 0; i < 400; i++) {
+      many.push(
+        edge(USER(`u${String(i).padStart(3, "0")}`), ROLE(`r${i % 120}`), { calls: 1 + (i % 5) }),
+      );
+    }
+    const chart = roleAssumptionChart({ edges: many }, { topCallers: 25, topRoles: 20 });
+    const values = (
+      chart.spec.data as { values: { caller: string; role: string; calls: number }[] }
+    ).values;
+    expect(new Set(values.map((v) => v.caller)).size).toBe(26);
+    expect(new Set(values.map((v) => v.role)).size).toBe(21);
+    expect(values.reduce((n, v) => n + v.calls, 0)).toBe(many.reduce((n, e) => n + e.calls, 0));
+    expect(chart.notes).toHaveLength(2);
+    const out = await renderSvg(chart);
+    expect(out.warnings).toEqual([]);
+  });
+
+  it("says so when there is no assumption", async () => {
+    const out = await renderSvg(roleAssumptionChart({ edges: [] }));
+    expect(out.svg).toContain(">No role assumption in the range asked.</text>");
   });
 });

@@ -16,12 +16,13 @@ interface Cell {
 }
 
 describe("committed notebooks", () => {
-  it("exist: start here, STS-region triage, baseline review", () => {
+  it("exist: start here, STS-region triage, baseline review, trust-policy audit", () => {
     expect(notebooks).toEqual(
       expect.arrayContaining([
         "00-start-here.ipynb",
         "01-sts-region-triage.ipynb",
         "02-baseline-review.ipynb",
+        "03-trust-policy-audit.ipynb",
       ]),
     );
   });

@@ -20,7 +20,7 @@ import {
   type Case,
 } from "../src/index.js";
 import { holdCase } from "./helpers/hold-case.js";
-import { SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
+import { byTime, SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
 
 let sample: SampleCase;
 let c: Case;
@@ -33,10 +33,6 @@ afterAll(() => {
   c?.close();
   sample?.cleanup();
 });
-
-const byTime = (a: Record<string, any>, b: Record<string, any>) =>
-  String(a.eventTime).localeCompare(String(b.eventTime)) ||
-  String(a.eventID).localeCompare(String(b.eventID));
 
 describe("STS outside the allowed regions, on the sample evidence", () => {
   it("should find every planted outside call, with what a responder acts on", async () => {
@@ -433,6 +429,7 @@ describe("analyst SQL in the sandbox", () => {
     ["SET threads = 1", "configuration", /SET statement/],
     ["RESET lock_configuration", "configuration", /SET statement/],
     ["PRAGMA threads=1", "configuration", /SET statement/],
+    ["PRAGMA enable_profiling", "statement-type", /PRAGMA statement/],
     ["CREATE TEMP TABLE t AS SELECT 1", "write", /CREATE statement/],
     ["DELETE FROM events", "write", /DELETE statement/],
     ["SELECT 1; SELECT 2", "several-statements", /2 statements/],
@@ -467,6 +464,10 @@ describe("analyst SQL in the sandbox", () => {
     expect(record.rows[0]!.record).toEqual(sample.records[0]);
     const explained = await s.sql("EXPLAIN SELECT count(*) FROM events");
     expect(explained.rows.length).toBeGreaterThan(0);
+    const size = await s.sql("CALL pragma_database_size()");
+    expect(size.rows[0]).toHaveProperty("database_size");
+    const tables = await s.sql<{ name: string }>("SHOW TABLES");
+    expect(tables.rows.map((r) => r.name)).toContain("events");
   });
 
   it("should report a mistake in the SQL as a failure, not a refusal", async () => {

@@ -1,14 +1,37 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.js";
-import { escapeHtml, ingest, openCase, writeReport, type WrittenReport } from "../src/index.js";
+import {
+  escapeHtml,
+  ingest,
+  loadIamSnapshots,
+  openCase,
+  writeReport,
+  type WrittenReport,
+} from "../src/index.js";
 import { findChromium, inspectPage } from "./helpers/chromium.js";
 
 const SCP = "sample-data/policies/region-lock-scp.json";
+const ORGANIZATION = "sample-data/iam/organization.json";
+const IAM = [
+  "sample-data/iam/111122223333-authorization-details.json",
+  "sample-data/iam/444455556666-authorization-details.json",
+  "sample-data/iam/777788889999-authorization-details.json",
+  "sample-data/iam/get-role-VendorMonitoring.json",
+  ORGANIZATION,
+];
 
 /** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
 function parseCsv(text: string): string[][] {
@@ -55,17 +78,29 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
 
 let dir: string;
 let db: string;
+/** The same evidence, without IAM snapshots. */
+let noIam: string;
 let written: WrittenReport;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "trailbook-report-"));
   db = join(dir, "case.duckdb");
   await ingest({ inputs: ["sample-data/evidence"], db, workers: 1 });
+  noIam = join(dir, "no-iam.duckdb");
+  copyFileSync(db, noIam);
+  const w = await openCase(db, { writable: true });
+  try {
+    await loadIamSnapshots(w, IAM);
+  } finally {
+    w.close();
+  }
   const c = await openCase(db);
   try {
     written = await writeReport(c, join(dir, "report"), {
       policy: readFileSync(SCP, "utf8"),
       policyFile: SCP,
+      organization: readFileSync(ORGANIZATION, "utf8"),
+      organizationFile: ORGANIZATION,
       pngScale: 1,
     });
   } finally {
@@ -83,6 +118,7 @@ describe("the report folder", () => {
       "scope",
       "sts-regions",
       "sts-outside",
+      "trust",
       "baseline",
       "activity",
       "controls",
@@ -133,6 +169,15 @@ describe("the report folder", () => {
     expect(rows("scope-quarantined")).toHaveLength(quarantined.length);
     const check = rows("controls-filter-check")[0]!;
     expect(check.equal).toBe(true);
+    // The trust check: every assumption has a verdict, and the planted ones are found.
+    const trustTotal = rows("trust-verdicts").reduce((n, r) => n + Number(r.calls), 0);
+    expect(trustTotal).toBe(rows("trust-assumptions").length);
+    expect(rows("trust-verdicts").find((r) => r.verdict === "role-not-in-snapshot")!.calls).toBe(0);
+    const findings = rows("trust-findings");
+    expect(findings.find((f) => f.kind === "succeeded-but-not-allowed")!.caller).toBe(
+      "arn:aws:iam::777788889999:user/dev-jenkins",
+    );
+    expect(findings.some((f) => f.kind === "denied-attempts" && f.severity === "high")).toBe(true);
   });
 
   it("is one self-contained HTML file that shows the SQL of every table", () => {
@@ -253,13 +298,18 @@ describe("trailbook report (CLI)", () => {
     expect(html).toContain("2026-10-26T00:00:00.000Z to 2026-10-28T00:00:00.000Z");
   });
 
-  it("writes a report without allowed regions, leaving those sections out", async () => {
+  it("writes a report without allowed regions or IAM snapshots, saying what it leaves out", async () => {
     const out = join(dir, "plain");
-    const r = await cli("report", "--db", db, "--out", out);
+    const r = await cli("report", "--db", noIam, "--out", out);
     expect(r.code).toBe(0);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("No allowed regions were given");
     expect(html).not.toContain('id="sts-outside"');
+    expect(html).toContain("No IAM snapshot is in the case");
+    // The assumptions are still listed, each marked as not checked.
+    const verdicts = parseCsv(readFileSync(join(out, "tables/trust-verdicts.csv"), "utf8"));
+    const notChecked = verdicts.find((v) => v[0] === "role-not-in-snapshot")!;
+    expect(Number(notChecked[1])).toBeGreaterThan(0);
   });
 
   it("replaces a previous report, and refuses a folder that is not one", async () => {

@@ -400,9 +400,12 @@ describe("writeSampleData", () => {
     const minutes = (Date.parse(burst.window.end) - Date.parse(burst.window.start)) / 60000;
     expect(minutes).toBeLessThanOrEqual(21);
 
-    // Outside the planted events, detection-window activity only uses regions, /24s and
-    // clients its principal used in the baseline.
-    const planted = new Set(expected.anomalies.flatMap((a) => a.eventIds));
+    // Outside the planted events (anomalies and look-alikes, which are new in some respect by
+    // design), detection-window activity only uses regions, /24s and clients its principal
+    // used in the baseline.
+    const planted = new Set(
+      [...expected.anomalies, ...expected.lookAlikes].flatMap((a) => a.eventIds),
+    );
     const key = (r: Rec) => {
       const id = r.userIdentity;
       return (

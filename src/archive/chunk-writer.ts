@@ -1,17 +1,17 @@
 /**
- * Writes located records as tab-separated lines for the database to read in bulk:
+ * Writes located records as newline-delimited JSON for the database to read in bulk:
  *
- *     file_id \t record_index \t byte_offset \t byte_length \t encoding \t record-as-one-line
+ *     {"f":file_id,"i":record_index,"o":byte_offset,"n":byte_length,"e":encoding,"r":record}
  *
- * The record text is compact JSON, which holds no raw tab or newline (JSON forbids them inside
- * strings and the reader re-serialises pretty-printed records), so no quoting is needed and the
- * database's CSV reader takes the lines at full speed.
+ * The record is spliced in as it is, unparsed: compact JSON holds no raw newline (JSON forbids
+ * them inside strings and the reader re-serialises pretty-printed records), so each record is
+ * one line. The database parses each line once, straight into the typed fields it loads; a
+ * record that is not valid JSON fails its own line only (see store/load-sql.ts).
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 
 const BUFFER_BYTES = 8 << 20;
-const TAB = 0x09;
-const NEWLINE = 0x0a;
+const CLOSE_NEWLINE = Buffer.from("}\n", "latin1");
 
 export class ChunkWriter {
   private readonly fd: number;
@@ -34,20 +34,19 @@ export class ChunkWriter {
     encoding: 0 | 1,
     text: Uint8Array,
   ): void {
-    const header = `${fileId}\t${index}\t${offset}\t${length}\t${encoding}`;
-    const need = header.length + text.length + 2;
+    const header = `{"f":${fileId},"i":${index},"o":${offset},"n":${length},"e":${encoding},"r":`;
+    const need = header.length + text.length + CLOSE_NEWLINE.length;
     if (this.used + need > BUFFER_BYTES) this.flush();
     if (need > BUFFER_BYTES) {
       // A record larger than the buffer goes straight to the file.
-      writeSync(this.fd, Buffer.from(header + "\t", "latin1"));
+      writeSync(this.fd, Buffer.from(header, "latin1"));
       writeSync(this.fd, text);
-      writeSync(this.fd, Buffer.of(NEWLINE));
+      writeSync(this.fd, CLOSE_NEWLINE);
     } else {
       this.used += this.buffer.write(header, this.used, "latin1");
-      this.buffer[this.used++] = TAB;
       this.buffer.set(text, this.used);
       this.used += text.length;
-      this.buffer[this.used++] = NEWLINE;
+      this.used += CLOSE_NEWLINE.copy(this.buffer, this.used);
     }
     this.bytes += need;
     this.lines++;

@@ -275,7 +275,7 @@ export class EvidenceReader {
 
   private writeRecords(fileId: number, content: Buffer, records: RecordRef[]): void {
     if (this.chunk === null) {
-      const name = `chunk-${this.options.readerId}-${this.chunkSeq++}.tsv`;
+      const name = `chunk-${this.options.readerId}-${this.chunkSeq++}.ndjson`;
       this.chunk = new ChunkWriter(join(this.options.chunkDir, name));
     }
     for (const r of records) {

@@ -171,27 +171,21 @@ function lastCompleteUtf8(b: Uint8Array): number {
 }
 
 function classifyJson(name: string, b: Buffer, p: number): FileVerdict {
-  const values: Span[] = [];
-  let q = p;
-  while (q < b.length) {
-    const end = endOfValue(b, q);
-    values.push({ start: q, end });
-    q = skipWhitespace(b, end);
-  }
+  const values = topLevelValues(b, p);
   const records = new RecordCollector(b);
   if (values.length === 1) {
     const only = values[0]!;
-    if (b[only.start] === 0x5b) return classifyArray(b, only, records);
-    return classifyObject(name, b, only, records);
+    if (only.items) return classifyArray(b, only.items, records);
+    return classifyObject(name, b, only.span, only.members!, records);
   }
   // Several top-level values: newline-delimited JSON, or concatenated documents.
   let recognised = 0;
   for (const v of values) {
-    if (b[v.start] !== 0x7b) {
-      records.add(v, "json");
+    if (!v.members) {
+      records.add(v.span, "json");
       continue;
     }
-    if (records.fromObject(v, objectMembers(b, v.start).members)) recognised++;
+    if (records.fromObject(v.span, v.members)) recognised++;
   }
   if (recognised === 0) {
     return { status: "skipped", kind: "json-unrecognised", reason: "no line looks like an event" };
@@ -199,8 +193,38 @@ function classifyJson(name: string, b: Buffer, p: number): FileVerdict {
   return { status: "load", kind: "ndjson-events", records: records.list };
 }
 
-function classifyArray(b: Buffer, span: Span, records: RecordCollector): FileVerdict {
-  const { items } = arrayElements(b, span.start);
+/** A top-level value of a file, with its members (object) or elements (array). */
+interface TopValue {
+  span: Span;
+  members?: Member[];
+  items?: Span[];
+}
+
+/**
+ * The file's top-level values, each cut into members or elements in the same pass: the scan of
+ * a large log file is most of the reader's work, so its bytes are walked once.
+ */
+function topLevelValues(b: Buffer, p: number): TopValue[] {
+  const values: TopValue[] = [];
+  let q = p;
+  while (q < b.length) {
+    let value: TopValue;
+    if (b[q] === 0x7b) {
+      const object = objectMembers(b, q, b.length, SPLIT_RECORDS);
+      value = { span: { start: q, end: object.end }, members: object.members };
+    } else if (b[q] === 0x5b) {
+      const array = arrayElements(b, q);
+      value = { span: { start: q, end: array.end }, items: array.items };
+    } else {
+      value = { span: { start: q, end: endOfValue(b, q) } };
+    }
+    values.push(value);
+    q = skipWhitespace(b, value.span.end);
+  }
+  return values;
+}
+
+function classifyArray(b: Buffer, items: Span[], records: RecordCollector): FileVerdict {
   let recognised = 0;
   for (const item of items) {
     if (b[item.start] !== 0x7b) {
@@ -221,9 +245,9 @@ function classifyObject(
   name: string,
   b: Buffer,
   span: Span,
+  members: Member[],
   records: RecordCollector,
 ): FileVerdict {
-  const { members } = objectMembers(b, span.start, b.length, SPLIT_RECORDS);
   const keys = new Set(members.map((m) => m.key));
   const value = (key: string) => members.find((m) => m.key === key)?.value;
   const logRecords = members.find((m) => m.key === "Records")?.items;

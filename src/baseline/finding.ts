@@ -140,4 +140,6 @@ export interface ExecutedSql {
   label: string;
   sql: string;
   params: Record<string, unknown>;
+  /** Wall-clock milliseconds it took. */
+  ms: number;
 }

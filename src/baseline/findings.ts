@@ -9,8 +9,21 @@ import type { HourRow } from "./hours.js";
 import { firstSeenScore, hourScore, volumeScore } from "./score.js";
 import type { VolumePeriod, VolumeRow } from "./volume.js";
 
-/** The last part of an ARN, for titles: `user/build-bot`, `role/finance-reports`. */
+/**
+ * The actor as titles show it: the last part of an ARN (`user/build-bot`, `role/finance-reports`),
+ * a SAML caller's subject (`saml:carol@example.com`), a web identity's provider host and subject.
+ */
 export function shortActor(actor: string): string {
+  if (actor.startsWith("saml:")) {
+    // saml:<hash of the issuer>:<subject>; the hash is base64 and holds no colon.
+    const rest = actor.slice(5);
+    const colon = rest.indexOf(":");
+    return colon > 0 ? `saml:${rest.slice(colon + 1)}` : actor;
+  }
+  if (actor.startsWith("web-identity:")) {
+    const at = actor.indexOf("oidc-provider/");
+    return at > 0 ? `web-identity:${actor.slice(at + "oidc-provider/".length)}` : actor;
+  }
   if (!actor.startsWith("arn:")) return actor;
   const rest = actor.split(":").slice(5).join(":");
   return rest || actor;

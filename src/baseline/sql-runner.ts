@@ -13,8 +13,10 @@ export class SqlRunner {
     const shown: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(used))
       shown[k] = v instanceof DuckDBListValue ? v.items : v;
-    this.executed.push({ label, sql, params: shown });
-    return (await this.c.sql<T>(sql, used)).rows;
+    const start = performance.now();
+    const rows = (await this.c.sql<T>(sql, used)).rows;
+    this.executed.push({ label, sql, params: shown, ms: Math.round(performance.now() - start) });
+    return rows;
   }
 
   async run(label: string, sql: string, params: SqlParams = {}): Promise<void> {

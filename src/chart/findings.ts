@@ -196,7 +196,7 @@ export function outsideVerdictChart(
   // Each governed call weighs 1, each other call less than 1/N: governed calls decide the order,
   // the others only break ties.
   const concern = (v: OutsideVerdict) =>
-    v === "aws-service-not-governed" || v === "allowed-by-policy" ? 1 / (rows.length + 1) : 1;
+    v.endsWith("-not-governed") || v === "allowed-by-policy" ? 1 / (rows.length + 1) : 1;
   const fold = foldTop(
     sumBy(rows, who, (r) => concern(r.verdict)),
     options.topPrincipals ?? 20,

@@ -7,4 +7,5 @@ export { foldTop, regionMatcher, type Folding } from "./fold.js";
 export * from "./sts-regions.js";
 export * from "./activity.js";
 export * from "./findings.js";
+export * from "./trust.js";
 export * from "./render.js";

@@ -40,6 +40,45 @@ export function formatRows(
   }
 }
 
+/**
+ * Rows in a streamed format, one page at a time, for results too large to hold. `written` is how
+ * many rows came before this page; the caller adds {@link streamStart} and {@link streamEnd}.
+ * Together they print byte for byte what {@link formatRows} prints for all the rows at once.
+ * (`table` needs every row to size its columns, so it is not streamed.)
+ */
+export function formatPage(
+  columns: string[],
+  rows: Record<string, unknown>[],
+  format: Exclude<OutputFormat, "table">,
+  written: number,
+): string {
+  switch (format) {
+    case "ndjson":
+      return rows.map((r) => JSON.stringify(r) + "\n").join("");
+    case "csv":
+      return rows.map((r) => columns.map((c) => csvCell(r[c])).join(",") + "\n").join("");
+    case "json":
+      return rows
+        .map(
+          (r, i) =>
+            (written + i === 0 ? "\n" : ",\n") +
+            "  " +
+            JSON.stringify(r, null, 2).replaceAll("\n", "\n  "),
+        )
+        .join("");
+  }
+}
+
+/** What a streamed format starts with. */
+export function streamStart(columns: string[], format: Exclude<OutputFormat, "table">): string {
+  return format === "csv" ? columns.map(csvCell).join(",") + "\n" : format === "json" ? "[" : "";
+}
+
+/** What a streamed format ends with, after `written` rows. */
+export function streamEnd(format: Exclude<OutputFormat, "table">, written: number): string {
+  return format === "json" ? (written ? "\n]\n" : "]\n") : "";
+}
+
 function text(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return JSON.stringify(value);
@@ -58,6 +97,8 @@ const GAP = 2;
  * ones instead, and says so.
  */
 const MIN_COLUMN = 19;
+/** How narrow a long column may become before columns are left out. */
+const SQUEEZED = 12;
 
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.000)?Z$/;
 
@@ -103,11 +144,15 @@ function table(allColumns: string[], rows: Record<string, unknown>[], width: num
   const columns = allColumns.filter((c) => !empty.includes(c));
   const body = rows.map((r) => columns.map((c) => cellText(r[c])));
   const natural = columns.map((c, i) => Math.max(c.length, ...body.map((row) => row[i]!.length)));
-  const floor = natural.map((w) => Math.min(w, MIN_COLUMN));
-  // Keep as many leading columns as fit at their narrowest.
-  let shown = columns.length;
   const total = (n: number, widths: number[]) =>
     widths.slice(0, n).reduce((a, b) => a + b, 0) + GAP * Math.max(n - 1, 0);
+  // Two floors: first every column keeps MIN_COLUMN characters (a time, a region, most verdicts
+  // whole); when that is too wide, long values (ARNs, ids) may shrink to a recognisable prefix
+  // and suffix of SQUEEZED characters. Only then are trailing columns left out.
+  const comfortable = natural.map((w) => Math.min(w, MIN_COLUMN));
+  const tight = natural.map((w) => (w > MIN_COLUMN ? SQUEEZED : w));
+  const floor = total(columns.length, comfortable) <= width ? comfortable : tight;
+  let shown = columns.length;
   while (shown > 1 && total(shown, floor) > width) shown--;
   const widths = natural.slice(0, shown);
   // Narrow the widest column, one character at a time, until the table fits.

@@ -10,6 +10,7 @@ import { registerSql } from "./sql-command.js";
 import { registerSample } from "./sample-command.js";
 import { registerSts } from "./sts-command.js";
 import { registerTimeline } from "./timeline-command.js";
+import { registerBaseline } from "./baseline-command.js";
 import { registerIam } from "./iam-command.js";
 import { registerTrust } from "./trust-command.js";
 import { registerReport } from "./report-command.js";
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSample(program, status);
   registerSts(program, status);
   registerTimeline(program, status);
+  registerBaseline(program, status);
   registerIam(program, status);
   registerTrust(program, status);
   registerReport(program, status);
@@ -43,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (e instanceof CaseFileError) {
-      process.stderr.write(`trailbook: ${e.message}\n`);
+      process.stderr.write(`trailbook: ${e.message} (${e.code})\n`);
       return EXIT.caseFile;
     }
     process.stderr.write(`trailbook: ${(e as Error).stack ?? String(e)}\n`);

@@ -2,7 +2,7 @@
  * What the query commands share: the case and time-range options, turning library errors a user
  * can fix into usage errors, and writing rows to stdout or to a file (CSV, JSON, Parquet...).
  */
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import type { Command } from "commander";
 import { PolicyError } from "../iam/policy/index.js";
 import type { Case, SqlParams } from "../query/case.js";
@@ -11,7 +11,14 @@ import type { ColumnKinds } from "../query/columns.js";
 import { writeResultParquet, writeRowsParquet } from "../query/parquet.js";
 import { SqlFailedError, SqlRefusedError } from "../query/sandbox.js";
 import { UsageError } from "./exit.js";
-import { formatRows, OUTPUT_FORMATS, type OutputFormat } from "./format.js";
+import {
+  formatPage,
+  formatRows,
+  OUTPUT_FORMATS,
+  streamEnd,
+  streamStart,
+  type OutputFormat,
+} from "./format.js";
 
 /** Formats of `--format`; `parquet` needs `--out`. */
 export const QUERY_FORMATS = [...OUTPUT_FORMATS, "parquet"] as const;
@@ -91,10 +98,13 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What to write: rows with their columns, and the SQL behind them when they come straight from it. */
+/**
+ * What to write: rows with their columns, or the SQL whose result they are (then CSV, JSON and
+ * NDJSON stream page by page, Parquet streams through DuckDB, and only a table holds every row).
+ */
 export interface Output {
   columns: string[];
-  rows: Record<string, unknown>[];
+  rows?: Record<string, unknown>[];
   /** The kinds of the columns (for Parquet types); inferred from the values when missing. */
   types?: ColumnKinds;
   /** The columns a terminal table shows (default: all). */
@@ -108,14 +118,53 @@ export async function writeOutput(c: Case, out: Output, format: QueryFormat, fil
   if (format === "parquet") {
     const n = out.query
       ? await writeResultParquet(await c.streamResult(out.query.sql, out.query.params), file!)
-      : await writeRowsParquet(out.columns, out.rows, out.types ?? {}, file!);
+      : await writeRowsParquet(out.columns, out.rows ?? [], out.types ?? {}, file!);
     process.stderr.write(`wrote ${n} rows to ${file}\n`);
     return;
   }
-  const columns = format === "table" ? (out.tableColumns ?? out.columns) : out.columns;
-  const text = formatRows(columns, out.rows, format as OutputFormat);
+  if (out.query && format !== "table") {
+    const n = await streamOutput(c, out.query, format, file);
+    if (file) process.stderr.write(`wrote ${n} rows to ${file}\n`);
+    return;
+  }
+  const fetched = out.rows ? null : await c.sql(out.query!.sql, out.query!.params);
+  const rows = out.rows ?? fetched!.rows;
+  const all = fetched ? fetched.columns : out.columns;
+  const columns = format === "table" ? (out.tableColumns ?? all) : all;
+  const text = formatRows(columns, rows, format as OutputFormat);
   if (file) {
     writeFileSync(file, text);
-    process.stderr.write(`wrote ${out.rows.length} rows to ${file}\n`);
+    process.stderr.write(`wrote ${rows.length} rows to ${file}\n`);
   } else process.stdout.write(text);
+}
+
+/** Streams a query's result as CSV, JSON or NDJSON; returns the number of rows written. */
+async function streamOutput(
+  c: Case,
+  query: { sql: string; params: SqlParams },
+  format: Exclude<OutputFormat, "table">,
+  file: string | undefined,
+): Promise<number> {
+  const { columns, pages } = await c.pages(query.sql, query.params);
+  const fd = file ? openSync(file, "w") : null;
+  const write = async (text: string): Promise<void> => {
+    if (text === "") return;
+    if (fd !== null) writeSync(fd, text);
+    // Respect a slow reader: wait for the pipe to drain rather than buffer the whole result.
+    else if (!process.stdout.write(text)) {
+      await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+    }
+  };
+  let written = 0;
+  try {
+    await write(streamStart(columns, format));
+    for await (const page of pages) {
+      await write(formatPage(columns, page, format, written));
+      written += page.length;
+    }
+    await write(streamEnd(format, written));
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+  return written;
 }

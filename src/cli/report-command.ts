@@ -18,6 +18,7 @@ export interface ReportCommandOptions {
   to?: string;
   allowedRegions?: string;
   scp?: string;
+  organization?: string;
   detectFrom?: string;
   baselineDays?: number;
   title?: string;
@@ -26,19 +27,21 @@ export interface ReportCommandOptions {
 /** Reads the command's options into the library's, checking what can be checked before opening. */
 function readOptions(opts: ReportCommandOptions) {
   const allowedRegions = splitList(opts.allowedRegions);
-  let policy: string | undefined;
-  if (opts.scp) {
+  const read = (option: string, file: string) => {
     try {
-      policy = readFileSync(opts.scp, "utf8");
+      return readFileSync(file, "utf8");
     } catch (e) {
-      throw new UsageError(`--scp ${opts.scp}: ${(e as Error).message}`);
+      throw new UsageError(`${option} ${file}: ${(e as Error).message}`);
     }
-  }
+  };
+  const policy = opts.scp ? read("--scp", opts.scp) : undefined;
+  const organization = opts.organization ? read("--organization", opts.organization) : undefined;
   return {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
     ...(opts.to !== undefined ? { to: opts.to } : {}),
     ...(allowedRegions ? { allowedRegions } : {}),
     ...(policy !== undefined ? { policy, policyFile: opts.scp! } : {}),
+    ...(organization !== undefined ? { organization, organizationFile: opts.organization! } : {}),
     ...(opts.title ? { title: opts.title } : {}),
     baseline: {
       ...(opts.detectFrom !== undefined ? { detectFrom: opts.detectFrom } : {}),
@@ -89,6 +92,10 @@ export function registerReport(program: Command, _status: ExitStatus): void {
     .option("--allowed-regions <regions>", "comma-separated, e.g. us-east-1,us-west-2")
     .option("--scp <file>", "a region-lock policy: a full SCP or a bare statement")
     .option(
+      "--organization <file>",
+      "aws organizations list-accounts output (with describe-organization merged in): who the SCP governs",
+    )
+    .option(
       "--detect-from <time>",
       "start of the baseline detection window (default: the last two days)",
     )
@@ -103,8 +110,9 @@ export function registerReport(program: Command, _status: ExitStatus): void {
       `
 The report covers the range asked: scope (accounts, time span, every evidence file with its
 SHA-256, what was quarantined), STS calls by region, calls outside the allowed regions with
-verdicts and the recommended controls (with --allowed-regions or --scp), who acted where, and the
-baseline findings. Every table shows the SQL that produced it and is written in full as CSV.
+verdicts and the recommended controls (with --allowed-regions or --scp), role assumptions checked
+against the trust policies of the IAM snapshots in the case (trailbook iam load), the baseline
+findings, and who acted where. Every table shows the SQL that produced it and is written in full as CSV.
 
 Example:
   $ trailbook report --db case.duckdb --out report/ --scp policies/region-lock-scp.json`,

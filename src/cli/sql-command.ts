@@ -53,7 +53,7 @@ export function registerSql(program: Command, _status: ExitStatus): void {
       `
 The case file is opened read-only and sandboxed: the query reads the case's tables (events,
 source_files, event_records, ...) and nothing else. Other files (read_csv, read_json, glob,
-FROM 'file'), ATTACH, COPY ... TO, EXPORT, INSTALL/LOAD and SET are refused. Values go in as
+FROM 'file'), ATTACH, COPY ... TO, EXPORT, INSTALL/LOAD, SET and PRAGMA are refused. Values go in as
 bound parameters: --param name=value binds $name; --from and --to bind $from and $to.
 
 Examples:
@@ -70,22 +70,8 @@ Examples:
         if (opts.to !== undefined) params.to = parseTime(opts.to, "to").toISOString();
         const c = await openCase(opts.db, { sandbox: true });
         try {
-          if (format === "parquet") {
-            await writeOutput(
-              c,
-              { columns: [], rows: [], query: { sql: query, params } },
-              format,
-              opts.out,
-            );
-            return;
-          }
-          const result = await c.sql(query, params);
-          await writeOutput(
-            c,
-            { columns: result.columns, rows: result.rows, types: result.types },
-            format,
-            opts.out,
-          );
+          // Large results stream (CSV, JSON, NDJSON, Parquet); a table holds every row.
+          await writeOutput(c, { columns: [], query: { sql: query, params } }, format, opts.out);
         } finally {
           c.close();
         }

@@ -323,37 +323,49 @@ Examples:
     );
 }
 
+/**
+ * The controls as a document for a person: prose wrapped to the terminal, while the policy, the
+ * pattern and the template are printed whole, to be copied as they are.
+ */
 function describeControls(
   controls: ReturnType<typeof stsControls>,
   check: Awaited<ReturnType<typeof checkFilterPattern>>,
 ): string {
+  const width = terminalWidth();
   const json = (v: unknown) => JSON.stringify(v, null, 2);
+  const prose = (text: string, indent = "") =>
+    wrap(text, width - indent.length).map((l, i) => (i === 0 ? l : indent + l));
+  const how =
+    check.evaluation === "sql"
+      ? "SQL translated from the pattern"
+      : `testing ${check.recordsTested} original records`;
   return [
-    `# Service control policy (allowed regions: ${controls.allowedRegions.join(", ")})`,
+    ...prose(`# Service control policy (allowed regions: ${controls.allowedRegions.join(", ")})`),
     json(controls.scp),
     "",
     "Notes:",
-    ...controls.notes.map((n) => `- ${n}`),
+    ...controls.notes.flatMap((n) => prose(`- ${n}`, "  ")),
     "",
     "# CloudWatch Logs metric filter pattern",
     controls.metricFilterPattern,
     "",
-    "# CloudFormation (AWS::Logs::MetricFilter + AWS::CloudWatch::Alarm)",
+    ...prose("# CloudFormation (AWS::Logs::MetricFilter + AWS::CloudWatch::Alarm)"),
     json(controls.cloudFormation),
     "",
     "# Checked against the case file",
-    `The filter (evaluated by ${check.evaluation === "sql" ? "SQL translated from the pattern" : `testing ${check.recordsTested} original records`}) ` +
-      `would have matched ${check.filterCount} events; the outside-regions query finds ` +
-      `${check.queryCount} (AWS service principals left out): ` +
-      (check.equal ? "they agree." : "THEY DIFFER."),
+    ...prose(
+      `The filter (evaluated by ${how}) would have matched ${check.filterCount} events; the ` +
+        `outside-regions query finds ${check.queryCount} (AWS service principals left out): ` +
+        (check.equal ? "they agree." : "THEY DIFFER."),
+    ),
     ...(check.eventIds.length
-      ? [
+      ? prose(
           `Events: ${check.eventIds.join(", ")}` +
             (check.eventIdsOmitted ? ` and ${check.eventIdsOmitted} more` : ""),
-        ]
+        )
       : []),
-    ...(check.onlyFilter.length ? [`Only the filter: ${check.onlyFilter.join(", ")}`] : []),
-    ...(check.onlyQuery.length ? [`Only the query: ${check.onlyQuery.join(", ")}`] : []),
+    ...(check.onlyFilter.length ? prose(`Only the filter: ${check.onlyFilter.join(", ")}`) : []),
+    ...(check.onlyQuery.length ? prose(`Only the query: ${check.onlyQuery.join(", ")}`) : []),
     "",
   ].join("\n");
 }

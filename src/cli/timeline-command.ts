@@ -4,12 +4,7 @@
 import type { Command } from "commander";
 import { openCase } from "../query/case.js";
 import { splitList } from "../query/filters.js";
-import {
-  timeline,
-  timelineSql,
-  TIMELINE_COLUMNS,
-  type TimelineOptions,
-} from "../query/timeline.js";
+import { timelineSql, TIMELINE_COLUMNS, type TimelineOptions } from "../query/timeline.js";
 import type { ExitStatus } from "./exit.js";
 import { positiveInteger } from "./options.js";
 import {
@@ -65,15 +60,10 @@ Examples:
         const query = timelineSql(options);
         const c = await openCase(opts.db);
         try {
-          const result = format === "parquet" ? null : await timeline(c, options);
+          // A timeline can be long: every format but the table streams from the query.
           await writeOutput(
             c,
-            {
-              columns: query.columns,
-              rows: (result?.rows ?? []) as Record<string, unknown>[],
-              ...(result ? { types: result.types } : {}),
-              query: { sql: query.sql, params: query.params },
-            },
+            { columns: query.columns, query: { sql: query.sql, params: query.params } },
             format,
             opts.out,
           );

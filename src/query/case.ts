@@ -98,12 +98,23 @@ export class Case {
    * without holding it all in memory.
    */
   async *stream<T = Row>(sql: string, params: SqlParams = {}): AsyncGenerator<T[]> {
+    yield* (await this.pages<T>(sql, params)).pages;
+  }
+
+  /** Like {@link stream}, with the result's columns and their kinds known before the first page. */
+  async pages<T = Row>(
+    sql: string,
+    params: SqlParams = {},
+  ): Promise<{ columns: string[]; types: ColumnKinds; pages: AsyncGenerator<T[]> }> {
     const result = await this.streamResult(sql, params);
     const columns = result.columnNames();
     const types = result.columnTypes();
-    for await (const page of result.yieldRowObjectJs()) {
-      yield page.map((r) => plainRow(r, types, columns)) as T[];
+    async function* pages(): AsyncGenerator<T[]> {
+      for await (const page of result.yieldRowObjectJs()) {
+        yield page.map((r) => plainRow(r, types, columns)) as T[];
+      }
     }
+    return { columns, types: kindsOf(columns, types), pages: pages() };
   }
 
   /**

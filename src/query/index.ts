@@ -17,3 +17,4 @@ export { benchQueries } from "./bench.js";
 export * from "./parquet.js";
 export * from "./activity.js";
 export * from "./scope.js";
+export * from "./records.js";

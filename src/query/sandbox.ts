@@ -46,12 +46,16 @@ export class SqlFailedError extends Error {
   }
 }
 
-/** Statements that only read: queries, their plans, and table functions/pragmas that report. */
+/**
+ * Statements that only read: queries (SHOW, DESCRIBE and SUMMARIZE are queries too), their plans,
+ * and table-function calls. PRAGMA is left out: some pragmas change the connection's settings
+ * (`PRAGMA enable_profiling` gets past the locked configuration), and the ones that report have
+ * table functions (`CALL pragma_database_size()`, `SHOW TABLES`).
+ */
 const READ_ONLY: ReadonlySet<StatementType> = new Set([
   StatementType.SELECT,
   StatementType.EXPLAIN,
   StatementType.CALL,
-  StatementType.PRAGMA,
 ]);
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(
@@ -80,7 +84,7 @@ export function checkStatementType(type: StatementType, sql: string): void {
           type === StatementType.LOAD ||
           type === StatementType.EXTENSION
         ? "file-access"
-        : type === StatementType.TRANSACTION
+        : type === StatementType.TRANSACTION || type === StatementType.PRAGMA
           ? "statement-type"
           : "write";
   throw new SqlRefusedError(reason, sql, `query refused (${name} statement). ${SANDBOX_RULE}`);

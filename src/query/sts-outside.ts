@@ -186,20 +186,27 @@ export function outsideCallsSql(
     regionColumns: ["aws_region", "sts_serving_region"],
   });
   // Allowed regions as LIKE patterns: a StringNotLike list may hold `*` and `?`; region names
-  // hold neither `%` nor `_` (checked when the lock was built).
+  // hold neither `%` nor `_` (checked when the lock was built). Plain names take the cheaper test.
+  const wildcards = lock.allowedRegions.some((r) => /[*?]/.test(r));
   const patterns = lock.allowedRegions.map((r) => r.replaceAll("*", "%").replaceAll("?", "_"));
+  const outside = wildcards
+    ? "len(list_filter($allowed_patterns, p -> requested_region LIKE p)) = 0"
+    : "NOT list_contains($allowed_patterns, requested_region)";
+  // What only the selected calls need (the role ARN inside requestParameters) is extracted after
+  // the selection, not for every STS call.
   const sql = `WITH sts AS (
   SELECT event_id, event_time, event_name, ${PRINCIPAL_KEY_SQL} AS actor, principal_arn,
     identity_type, account_id,
     recipient_account_id, source_ip, user_agent, tls_host, error_code, shared_event_id,
     principal_id, session_issuer_arn, user_name, vpc_endpoint_id, mfa_authenticated,
-    request_parameters->>'$.roleArn' AS role_arn,
+    request_parameters,
     ${STS_COLUMNS_SQL}
   FROM events
   WHERE event_source = '${STS_SOURCE}' AND ${where.sql}
 )
-SELECT * FROM sts
-WHERE len(list_filter($allowed_patterns, p -> requested_region LIKE p)) = 0
+SELECT * EXCLUDE (request_parameters), request_parameters->>'$.roleArn' AS role_arn
+FROM sts
+WHERE ${outside}
 ORDER BY event_time, event_id`;
   return { sql, params: { ...where.params, allowed_patterns: listValue(patterns) } };
 }
@@ -268,7 +275,7 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
       explanation:
         g.reason === "management-account"
           ? `the caller is in ${g.account}, the organization's management account: service control policies never apply to it`
-          : `the caller's account ${g.account} is not in the organization: its service control policies do not govern that account's principals`,
+          : `the caller's account ${g.account} is not in the organization: the organization's service control policies do not govern that account's principals`,
     };
   }
   if (g.governed === "unknown" && verdict !== "not-denied") {

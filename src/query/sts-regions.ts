@@ -163,7 +163,11 @@ SELECT ${[...keys, ...listColumns].join(", ")},
   count(DISTINCT source_ip) AS source_ips,
   min(event_time) AS first_seen,
   max(event_time) AS last_seen,
-  list(event_id ORDER BY event_time, event_id)[1:${limit}] AS event_ids,
+  ${
+    // min_by with a count keeps only the first ids while aggregating: a sorted list of every id,
+    // then sliced, was ten times slower.
+    limit > 0 ? `min_by(event_id, {'t': event_time, 'id': event_id}, ${limit})` : "[]::VARCHAR[]"
+  } AS event_ids,
   greatest(count(*) - ${limit}, 0) AS event_ids_omitted
 FROM sts
 GROUP BY ${[...keys, "event_name"].join(", ")}

@@ -57,3 +57,11 @@ export interface AuditReport {
   regionLock: { allowedRegions: string[]; from: "option" | "policy"; policyFile?: string } | null;
   sections: ReportSection[];
 }
+
+/** Table columns from keys. */
+export const cols = (...keys: string[]): TableColumn[] => keys.map((key) => ({ key }));
+
+/** The SQL of a query result, for a report table. */
+export function sqlOf(result: { sql: string; params: object }, label?: string): ReportSql {
+  return { ...(label ? { label } : {}), sql: result.sql, params: { ...result.params } };
+}

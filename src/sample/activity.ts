@@ -99,6 +99,8 @@ export class Activity {
   readonly anomalies: Story[] = [];
   readonly lookAlikes: Story[] = [];
   private readonly seen = new Map<string, Seen>();
+  /** Ordinary calls made with a habit's updated client, by habit. */
+  private readonly upgraded = new Map<string, string[]>();
 
   constructor(
     private rng: Random,
@@ -439,10 +441,11 @@ export class Activity {
       const region = this.rng.weighted(h.regions);
       const host = this.rng.pick(h.hosts);
       const ctx: CallContext = { account: h.account, region, buckets: BUCKETS[h.account]!, time };
+      const upgraded = h.upgrade !== undefined && time >= h.upgrade.at;
       const record = apiRecord(this.rng, api, ctx, {
         userIdentity: identity,
         ip: override?.ip ?? `${h.ipPrefix}.${host}`,
-        userAgent: h.userAgent,
+        userAgent: upgraded ? h.upgrade!.userAgent : h.userAgent,
       });
       const apiRegion = `${api}|${record.awsRegion as string}`;
       if (detecting && (!seen.apiRegions.has(apiRegion) || !seen.hosts.has(host))) continue;
@@ -451,7 +454,9 @@ export class Activity {
         seen.hosts.add(host);
         seen.hours.add(hour);
       }
-      return this.emit(record, time);
+      const id = this.emit(record, time);
+      if (upgraded) this.upgraded.set(h.key, [...(this.upgraded.get(h.key) ?? []), id]);
+      return id;
     }
     return null;
   }
@@ -712,6 +717,23 @@ export class Activity {
     this.plantKnownSubnetAddress();
     // Added later, from a stream of its own so that nothing drawn above or after moves.
     this.isolated("trust-stories", () => this.trustStories());
+    this.noteClientUpgrade();
+  }
+
+  /**
+   * ci-runner's build image updates the AWS CLI in the detection window: a new client version
+   * of a known client, benign, and what a suppression file is for. The ids were collected as
+   * the calls were made; nothing is drawn here.
+   */
+  private noteClientUpgrade() {
+    const h = this.world.habits.ciRunner!;
+    this.lookAlikes.push({
+      kind: "client-upgrade",
+      principalArn: h.arn,
+      eventIds: this.upgraded.get(h.key) ?? [],
+      description:
+        "ci-runner's build image moves from aws-cli/2.13.25 to aws-cli/2.18.4 on 26 October (its daily inventory AssumeRole runs from another image and keeps the old client): a new version of a known client, suppressed by sample-data/suppressions.json.",
+    });
   }
 
   /** Runs `fn` with a random stream of its own; the main stream is left where it was. */

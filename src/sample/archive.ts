@@ -414,6 +414,11 @@ export async function writeSampleData(options: SampleOptions): Promise<SampleRes
     path: "policies/sts-region-lock-statement.json",
     data: Buffer.from(JSON.stringify(stsRegionLockStatement(), null, 4) + "\n"),
   });
+  // Known-benign patterns for `trailbook baseline --suppress` (the baseline's rule format).
+  side.push({
+    path: "suppressions.json",
+    data: Buffer.from(JSON.stringify(baselineSuppressions(), null, 4) + "\n"),
+  });
 
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const recordsOf = new Map<string, JsonObject[]>();
@@ -458,4 +463,19 @@ export async function writeSampleData(options: SampleOptions): Promise<SampleRes
   for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true });
   for (const w of writes) await writeFile(path.join(options.outDir, w.path), w.data);
   return { files: writes.length, events: expected.counts.distinctEventIds, expected };
+}
+
+/** The sample's suppression file: ci-runner's CLI updates (the client-upgrade look-alike). */
+function baselineSuppressions(): JsonObject {
+  return {
+    rules: [
+      {
+        id: "ci-cli-updates",
+        actor: "arn:aws:iam::*:role/ci-*",
+        field: "user_agent_version",
+        value: "aws-cli/*",
+        reason: "CI build images update the AWS CLI",
+      },
+    ],
+  };
 }

@@ -63,11 +63,16 @@ export interface Habit {
   endHour: number;
   weekdaysOnly: boolean;
   perDay: readonly [number, number];
+  /** From `at` on, the principal's client is `userAgent` (a build image updating its CLI). */
+  upgrade?: { at: number; userAgent: string };
 }
 
 export const UA = {
   cliMac: "aws-cli/2.15.30 Python/3.11.8 Darwin/23.3.0 exe/x86_64 prompt/off",
   cliLinux: "aws-cli/2.13.25 Python/3.11.6 Linux/5.15.0-1051-aws exe/x86_64.ubuntu.22 prompt/off",
+  /** The same CLI, updated: ci-runner's build image moves to it in the detection window. */
+  cliLinuxUpdated:
+    "aws-cli/2.18.4 Python/3.12.6 Linux/5.15.0-1051-aws exe/x86_64.ubuntu.22 prompt/off",
   cliWin:
     "aws-cli/2.17.4 md/awscrt#0.20.11 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard",
   goSdk:
@@ -405,6 +410,7 @@ export function buildWorld(root: Random): World {
       ipPrefix: "35.160.14",
       hosts: [90, 91],
       userAgent: UA.cliLinux,
+      upgrade: { at: Date.UTC(2026, 9, 26, 9), userAgent: UA.cliLinuxUpdated },
       apis: [
         ["GetAuthorizationToken", 2],
         ["GetObject", 2],

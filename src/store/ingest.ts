@@ -116,7 +116,6 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const c = db.connection;
     // Order does not matter to a case file; letting DuckDB drop it halves load time and memory.
     await c.run("SET preserve_insertion_order = false");
-    if (process.env.TB_CKPT) await c.run(`SET checkpoint_threshold = '${process.env.TB_CKPT}'`);
     await rm(scratch, { recursive: true, force: true });
     await mkdir(scratch, { recursive: true });
 
@@ -274,7 +273,7 @@ class CommitUnit {
               (inserted.get(f.fileId) ?? 0) < f.recordCount - f.setAside.length,
           );
           if (short.length > 0 && b.chunkPath) {
-            await sortLeftovers(this.c, b.chunkPath, short, counts, invalid);
+            await sortLeftovers(this.c, b.chunkPath, short, inserted, counts, invalid);
           }
         }
         if (invalid.size > 0) {
@@ -335,11 +334,16 @@ async function countByFile(
   return out;
 }
 
-/** Second look at files that produced fewer events than records: insights, set-aside, broken. */
+/**
+ * Second look at files that produced fewer events than records: Insight events, records set
+ * aside, and records that are not JSON. A line that is not JSON reads back as a row that names
+ * no file, so such a record shows as a hole: the file's records not found anywhere.
+ */
 async function sortLeftovers(
   c: DuckDBConnection,
   chunkPath: string,
   files: FileResult[],
+  inserted: Map<number, number>,
   counts: Map<number, FileCounts>,
   invalid: Map<number, string>,
 ): Promise<void> {
@@ -352,17 +356,36 @@ async function sortLeftovers(
   await c.run(INSERT_INSIGHTS_SQL);
   await c.run(INSERT_SET_ASIDE_SQL);
   const reader = await c.runAndReadAll(
-    `SELECT file_id, disposition, count(*), min(record_index)
-     FROM load_leftovers GROUP BY ALL`,
+    "SELECT file_id, disposition, count(*) FROM load_leftovers GROUP BY ALL",
   );
-  for (const [id, disposition, n, first] of reader.getRows()) {
-    const fileId = Number(id);
-    const entry = counts.get(fileId)!;
+  for (const [id, disposition, n] of reader.getRows()) {
+    const entry = counts.get(Number(id))!;
     if (disposition === "insight") entry.insights = Number(n);
-    else if (disposition === "set-aside") entry.setAside += Number(n);
-    else invalid.set(fileId, `malformed JSON: record ${Number(first)} is not valid JSON`);
+    else entry.setAside += Number(n);
+  }
+  for (const f of files) {
+    const n = counts.get(f.fileId)!;
+    const found = (inserted.get(f.fileId) ?? 0) + n.insights + n.setAside + f.setAside.length;
+    if (found < f.recordCount) {
+      const hole = await firstMissingRecord(c, f);
+      invalid.set(f.fileId, `malformed JSON: record ${hole} is not valid JSON`);
+    }
   }
   await c.run("DROP TABLE load_leftovers");
+}
+
+/** The first record of a file found neither among its events nor its leftovers. */
+async function firstMissingRecord(c: DuckDBConnection, f: FileResult): Promise<number> {
+  const reader = await c.runAndReadAll(
+    `SELECT record_index FROM events WHERE file_id = $f
+     UNION ALL SELECT record_index FROM load_leftovers WHERE file_id = $f`,
+    { f: f.fileId },
+  );
+  const seen = new Set(reader.getRows().map(([i]) => Number(i)));
+  for (const r of f.setAside) seen.add(r.index);
+  let i = 0;
+  while (seen.has(i)) i++;
+  return i;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ingest, openCase } from "../../src/index.js";
+import { ingest, openCase, originalRecords } from "../../src/index.js";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const SAMPLE = join(ROOT, "sample-data");
@@ -45,6 +45,14 @@ export interface SampleCase {
   cleanup(): void;
 }
 
+/** Time order as the queries sort: by eventTime, then eventID compared as bytes. */
+export function byTime(a: Record<string, any>, b: Record<string, any>): number {
+  const ta = Date.parse(a.eventTime);
+  const tb = Date.parse(b.eventTime);
+  if (ta !== tb) return ta - tb;
+  return a.eventID < b.eventID ? -1 : a.eventID > b.eventID ? 1 : 0;
+}
+
 export async function sampleCase(prefix: string): Promise<SampleCase> {
   const dir = mkdtempSync(join(tmpdir(), `trailbook-${prefix}-`));
   const db = join(dir, "case.duckdb");
@@ -53,11 +61,10 @@ export async function sampleCase(prefix: string): Promise<SampleCase> {
   const c = await openCase(db);
   const records: Record<string, any>[] = [];
   try {
-    for await (const page of c.stream<{ record: Record<string, any> }>(
-      "SELECT record FROM event_records ORDER BY event_time, event_id",
-    )) {
+    for await (const page of originalRecords(c)) {
       for (const r of page) records.push(r.record);
     }
+    records.sort(byTime);
   } finally {
     c.close();
   }
