@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   PolicyError,
@@ -1625,7 +1626,8 @@ describe("policy documents", () => {
 
 // ---- the real IAM exports ----------------------------------------------------------------------
 
-const REAL = "/work/shared/datasets/real";
+// Beside the repository, resolved from its root (never an absolute path).
+const REAL = resolve(dirname(fileURLToPath(import.meta.url)), "..", "../shared/datasets/real");
 
 function walk(dir: string, keep: (path: string) => boolean, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
