@@ -650,6 +650,23 @@ describe("baseline on a generated case with known answers", () => {
     expect(ua.rows.map((r) => [r.raw, r.family, r.version])).toEqual(agents);
   });
 
+  it("should check rules given directly, and match a combination written in any order", async () => {
+    const r = await runBaseline(c, {
+      detectFrom,
+      fields: ["region+event_name"],
+      suppressions: [{ actor: ALICE, field: "event_name+region", value: "*", reason: "r" }],
+    });
+    expect(r.options.suppressions[0]!.field).toBe("region+event_name");
+    expect(r.suppressed.count).toBeGreaterThan(0);
+    expect(r.suppressed.findings.every((f) => f.actor === ALICE)).toBe(true);
+    await expect(
+      runBaseline(c, {
+        detectFrom,
+        suppressions: [{ actor: "*", field: "region", value: "x" } as never],
+      }),
+    ).rejects.toMatchObject({ code: "invalid-value", field: "suppressions" });
+  });
+
   it("should say which rule of a suppression file is wrong", () => {
     expect(() =>
       parseSuppressions(

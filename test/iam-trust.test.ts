@@ -491,3 +491,183 @@ describe("trailbook trust (the command line)", () => {
     expect(readFileSync(out).subarray(0, 4).toString()).toBe("PAR1");
   });
 });
+
+describe("trust check on hand-written edge cases", () => {
+  const OWNER = "111122223333";
+  const CALLER = "444455556666";
+  const role = (name: string, statement: Record<string, unknown>) => ({
+    Role: {
+      Path: "/",
+      RoleName: name,
+      RoleId: `AROA${name.toUpperCase().padEnd(17, "X").slice(0, 17)}`,
+      Arn: `arn:aws:iam::${OWNER}:role/${name}`,
+      CreateDate: "2024-01-01T00:00:00Z",
+      AssumeRolePolicyDocument: { Version: "2012-10-17", Statement: [statement] },
+    },
+  });
+  let n = 0;
+  const event = (o: {
+    role: string;
+    identity: Record<string, unknown>;
+    recipient: string;
+    eventName?: string;
+    request?: Record<string, unknown> | null;
+    response?: Record<string, unknown> | null;
+    error?: string;
+    requestId?: string;
+    vpce?: string;
+  }) => {
+    n++;
+    const hex = n.toString(16).padStart(12, "0");
+    const r: Record<string, unknown> = {
+      eventVersion: "1.08",
+      userIdentity: o.identity,
+      eventTime: `2026-05-01T10:00:${String(n).padStart(2, "0")}Z`,
+      eventSource: "sts.amazonaws.com",
+      eventName: o.eventName ?? "AssumeRole",
+      awsRegion: "eu-west-1",
+      sourceIPAddress: o.vpce ? "sts.amazonaws.com" : "198.51.100.9",
+      userAgent: "aws-cli/2.15.0",
+      requestParameters:
+        o.request === undefined
+          ? { roleArn: `arn:aws:iam::${OWNER}:role/${o.role}`, roleSessionName: "s" }
+          : o.request,
+      responseElements: o.response ?? null,
+      requestID: o.requestId ?? `req-${hex}`,
+      eventID: `0000eeee-bbbb-4ccc-8ddd-${hex}`,
+      readOnly: true,
+      eventType: "AwsApiCall",
+      managementEvent: true,
+      recipientAccountId: o.recipient,
+      eventCategory: "Management",
+      tlsDetails: { clientProvidedHostHeader: "sts.eu-west-1.amazonaws.com" },
+    };
+    if (o.error) {
+      r.errorCode = o.error;
+      r.errorMessage = "message";
+    }
+    if (o.vpce) r.vpcEndpointId = o.vpce;
+    return r;
+  };
+  const user = {
+    type: "IAMUser",
+    principalId: "AIDAEDGECASEUSER0001",
+    arn: `arn:aws:iam::${CALLER}:user/edge`,
+    accountId: CALLER,
+    accessKeyId: "AKIAEDGECASEUSER0001",
+    userName: "edge",
+  };
+  const asAccount = { type: "AWSAccount", principalId: "AIDAEDGECASEUSER0001", accountId: CALLER };
+  let r: TrustCheckResult;
+
+  beforeAll(async () => {
+    const root = join(dir, "edge");
+    const evidence = join(root, "evidence");
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    mkdirSync(evidence, { recursive: true });
+    const records = [
+      // Two copies without sharedEventID: joined by their request id.
+      event({ role: "partner", identity: user, recipient: CALLER, requestId: "same-request" }),
+      event({ role: "partner", identity: asAccount, recipient: OWNER, requestId: "same-request" }),
+      // Through a VPC endpoint: no source IP, the endpoint is known.
+      event({ role: "vpce-only", identity: asAccount, recipient: OWNER, vpce: "vpce-0abc" }),
+      event({ role: "vpce-only", identity: asAccount, recipient: OWNER }),
+      // Failed for another reason than access.
+      event({ role: "partner", identity: user, recipient: CALLER, error: "ExpiredTokenException" }),
+      // No requestParameters: the role is not named.
+      event({ role: "partner", identity: user, recipient: CALLER, request: null }),
+      // A role no snapshot holds.
+      event({ role: "ghost", identity: user, recipient: CALLER }),
+      // A refused SAML call: no response, so SAML:aud is unknown.
+      event({
+        role: "saml",
+        eventName: "AssumeRoleWithSAML",
+        identity: { type: "SAMLUser", principalId: "x:bob", userName: "bob" },
+        recipient: OWNER,
+        request: {
+          roleArn: `arn:aws:iam::${OWNER}:role/saml`,
+          principalArn: `arn:aws:iam::${OWNER}:saml-provider/Okta`,
+        },
+        error: "AccessDenied",
+      }),
+    ];
+    writeFileSync(join(evidence, "edge.json"), JSON.stringify({ Records: records }));
+    const iam = (name: string, doc: unknown) => {
+      const p = join(root, `${name}.json`);
+      writeFileSync(p, JSON.stringify(doc));
+      return p;
+    };
+    const db = join(root, "case.duckdb");
+    await ingest({ inputs: [evidence], db, workers: 1 });
+    const c = await openCase(db, { writable: true });
+    try {
+      await loadIamSnapshots(c, [
+        iam(
+          "partner",
+          role("partner", {
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${CALLER}:user/edge` },
+            Action: "sts:AssumeRole",
+          }),
+        ),
+        iam(
+          "vpce-only",
+          role("vpce-only", {
+            Effect: "Allow",
+            Principal: { AWS: CALLER },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceVpce": "vpce-0abc" } },
+          }),
+        ),
+        iam(
+          "saml",
+          role("saml", {
+            Effect: "Allow",
+            Principal: { Federated: `arn:aws:iam::${OWNER}:saml-provider/Okta` },
+            Action: "sts:AssumeRoleWithSAML",
+            Condition: { StringEquals: { "SAML:aud": "https://signin.aws.amazon.com/saml" } },
+          }),
+        ),
+      ]);
+      r = await trustCheck(c);
+    } finally {
+      c.close();
+    }
+  });
+
+  const byRole = (name: string) => r.rows.filter((x) => x.role_arn?.endsWith(`:role/${name}`));
+
+  it("should join copies by request id when they share no sharedEventID", () => {
+    const joined = byRole("partner").filter((x) => x.event_ids.length === 2);
+    expect(joined.length).toBe(1);
+    expect(joined[0]!.caller_source).toBe("joined");
+    expect(joined[0]!.caller_arn).toBe(user.arn);
+    expect(joined[0]!.decision).toBe("allow");
+  });
+
+  it("should know the VPC endpoint and the absence of a source IP", () => {
+    const [through, direct] = byRole("vpce-only");
+    expect(through!.decision).toBe("allow");
+    expect(direct!.decision).toBe("implicit-deny");
+    expect(direct!.explanation).toContain("aws:SourceVpce");
+  });
+
+  it("should separate failures from refusals, and say what it cannot check", () => {
+    const failed = r.rows.find((x) => x.error_code === "ExpiredTokenException")!;
+    expect(failed.verdict).toBe("failed");
+    expect(failed.outcome).toBe("failed");
+    const unnamed = r.rows.find((x) => x.role_arn === null)!;
+    expect(unnamed.verdict).toBe("role-not-in-snapshot");
+    expect(unnamed.explanation).toContain("does not name the role");
+    const ghost = byRole("ghost")[0]!;
+    expect(ghost.verdict).toBe("role-not-in-snapshot");
+    expect(ghost.explanation).toContain(OWNER);
+  });
+
+  it("should leave SAML claims of a refused call unknown", () => {
+    const saml = byRole("saml")[0]!;
+    expect(saml.decision).toBe("undetermined");
+    expect(saml.unknown_keys).toEqual(["SAML:aud"]);
+    expect(saml.outcome).toBe("denied");
+  });
+});

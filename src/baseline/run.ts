@@ -26,7 +26,13 @@ import { findUnusualHours } from "./hours.js";
 import { ACTORS_TABLE, SCOPE_TABLE, buildScope, dropScope, scopeCounts } from "./scope.js";
 import type { ScopeCounts } from "./scope.js";
 import { SqlRunner } from "./sql-runner.js";
-import { applySuppressions, type SuppressionCount, type SuppressionRule } from "./suppress.js";
+import {
+  applySuppressions,
+  checkRule,
+  SuppressionFileError,
+  type SuppressionCount,
+  type SuppressionRule,
+} from "./suppress.js";
 import { findVolume } from "./volume.js";
 import {
   BaselineOptionError,
@@ -190,20 +196,39 @@ export function resolveBaselineOptions(options: BaselineOptions): {
     }
     throw e;
   }
-  if (options.suppressions !== undefined && !Array.isArray(options.suppressions)) {
-    throw new BaselineOptionError(
-      "invalid-value",
-      "suppressions",
-      options.suppressions,
-      "suppressions must be a list of rules (see parseSuppressions)",
-    );
-  }
+  const suppressions = checkSuppressions(options.suppressions);
   const filter = filtersToSql({ from: null, to: null, ...filters }, { alias: "e" });
   return {
-    options: { ...numbers, fields, filters, suppressions: options.suppressions ?? [] },
+    options: { ...numbers, fields, filters, suppressions },
     terms,
     filter,
   };
+}
+
+/** Rules given in the options are checked like a file's, and their fields made canonical. */
+function checkSuppressions(rules: unknown): SuppressionRule[] {
+  if (rules === undefined) return [];
+  if (!Array.isArray(rules)) {
+    throw new BaselineOptionError(
+      "invalid-value",
+      "suppressions",
+      rules,
+      "suppressions must be a list of rules (see parseSuppressions)",
+    );
+  }
+  try {
+    return rules.map((r, i) => checkRule(r, i, "suppressions"));
+  } catch (e) {
+    if (e instanceof SuppressionFileError) {
+      throw new BaselineOptionError(
+        "invalid-value",
+        "suppressions",
+        e.value,
+        e.message.replace("suppressions: rules[", "suppressions["),
+      );
+    }
+    throw e;
+  }
 }
 
 /**

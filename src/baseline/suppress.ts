@@ -114,7 +114,11 @@ export function parseSuppressions(text: string, file = "<suppressions>"): Suppre
   return rules.map((r, i) => checkRule(r, i, file));
 }
 
-function checkRule(raw: unknown, i: number, file: string): SuppressionRule {
+/**
+ * Checks one rule (the `i`-th of `file`) and returns it with its field as findings spell it;
+ * rules given to runBaseline directly go through here too.
+ */
+export function checkRule(raw: unknown, i: number, file: string): SuppressionRule {
   const bad = (field: string, value: unknown, why: string) =>
     new SuppressionFileError(
       "suppression-invalid",
