@@ -5,9 +5,9 @@
 import type { Command } from "commander";
 import { openCase, type Case } from "../query/case.js";
 import { splitList } from "../query/filters.js";
-import { ROLE_CHAIN_COLUMNS, type RoleChainRow } from "../iam/chains.js";
+import { ROLE_CHAIN_COLUMNS, ROLE_CHAIN_SUMMARY_COLUMNS } from "../iam/chains.js";
 import { trustChains, trustCheck, type TrustCheckOptions } from "../iam/check.js";
-import { TRUST_FINDING_COLUMNS } from "../iam/findings.js";
+import { TRUST_FINDING_COLUMNS, TRUST_FINDING_SUMMARY_COLUMNS } from "../iam/findings.js";
 import { ASSUMPTION_EDGE_COLUMNS } from "../iam/graph.js";
 import { TRUST_CHECK_COLUMNS } from "../iam/trust.js";
 import { UNUSED_ROLE_COLUMNS } from "../iam/unused.js";
@@ -58,7 +58,7 @@ function viewOf(opts: TrustOptions): View {
 }
 
 const TABLE_COLUMNS: Record<View, string[]> = {
-  findings: ["severity", "kind", "title", "calls", "first_seen", "last_seen"],
+  findings: TRUST_FINDING_SUMMARY_COLUMNS,
   calls: [
     "event_time",
     "event_name",
@@ -172,18 +172,13 @@ Example:
         const format = formatOf(opts);
         await withCase(opts.db, async (c) => {
           const r = await trustChains(c, optionsOf(opts));
-          const tableColumns: (keyof RoleChainRow)[] = [
-            "path",
-            "hops",
-            "chains",
-            "last_outcome",
-            "cross_account_hops",
-            "first_seen",
-            "last_seen",
-          ];
           await writeOutput(
             c,
-            { columns: [...ROLE_CHAIN_COLUMNS], rows: r.rows as never, tableColumns },
+            {
+              columns: [...ROLE_CHAIN_COLUMNS],
+              rows: r.rows as never,
+              tableColumns: ROLE_CHAIN_SUMMARY_COLUMNS,
+            },
             format,
             opts.out,
           );

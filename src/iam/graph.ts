@@ -6,7 +6,7 @@
  */
 import type { CallerKind } from "./request.js";
 import type { AssumeEventName } from "./assumptions.js";
-import type { TrustCheckRow } from "./trust.js";
+import { arnName, assumedRoleOf, type TrustCheckRow } from "./trust.js";
 
 export type GraphNodeKind = CallerKind | "role";
 
@@ -50,11 +50,6 @@ export interface AssumptionGraph {
   edges: AssumptionEdge[];
 }
 
-function label(id: string): string {
-  if (id.startsWith("arn:")) return id.slice(id.lastIndexOf("/") + 1) || id;
-  return id;
-}
-
 /**
  * Builds the graph from decided assumptions; nodes and edges in a stable order. `inSnapshot`
  * says whether a role (by ARN) is in an IAM snapshot, for roles seen only as callers.
@@ -75,18 +70,18 @@ export function assumptionGraphOf(
     }
   };
   for (const r of rows) {
-    const target = r.snapshot_role_arn ?? r.role_arn ?? "(unknown role)";
+    const target = assumedRoleOf(r);
     node({
       id: r.caller,
       kind: r.caller_kind === "role-session" ? "role" : r.caller_kind,
-      label: label(r.caller),
+      label: arnName(r.caller),
       account: r.caller_account,
       in_snapshot: r.caller_kind === "role-session" ? false : null,
     });
     node({
       id: target,
       kind: "role",
-      label: label(target),
+      label: arnName(target),
       account: r.role_account,
       in_snapshot: r.snapshot_role_arn !== null,
     });

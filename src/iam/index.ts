@@ -71,7 +71,12 @@ export {
   type TrustContext,
   type TrustVerdict,
 } from "./trust.js";
-export { ROLE_CHAIN_COLUMNS, roleChains, type RoleChainRow } from "./chains.js";
+export {
+  ROLE_CHAIN_COLUMNS,
+  ROLE_CHAIN_SUMMARY_COLUMNS,
+  roleChains,
+  type RoleChainRow,
+} from "./chains.js";
 export {
   ASSUMPTION_EDGE_COLUMNS,
   assumptionGraphOf,
@@ -84,6 +89,7 @@ export { UNUSED_ROLE_COLUMNS, unusedRolesSql, type UnusedRoleRow } from "./unuse
 export {
   TRUST_FINDING_COLUMNS,
   TRUST_FINDING_KINDS,
+  TRUST_FINDING_SUMMARY_COLUMNS,
   trustFindings,
   type FindingOptions,
   type FindingSeverity,

@@ -176,6 +176,16 @@ export const TRUST_CHECK_COLUMNS: (keyof TrustCheckRow)[] = [
   "session_arn",
 ];
 
+/** The role a call assumed: its ARN in the snapshot when one holds it, else as asked for. */
+export function assumedRoleOf(row: Pick<TrustCheckRow, "snapshot_role_arn" | "role_arn">): string {
+  return row.snapshot_role_arn ?? row.role_arn ?? "(unknown role)";
+}
+
+/** The last part of an ARN (a role's or a user's name), for labels; any other key as it is. */
+export function arnName(id: string): string {
+  return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) || id : id;
+}
+
 /** A role of the snapshot with its parsed trust policy. */
 export interface SnapshotRole {
   arn: string;
