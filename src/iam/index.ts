@@ -78,8 +78,10 @@ export {
   type RoleChainRow,
 } from "./chains.js";
 export {
+  ASSUMPTION_COUNT_KEYS,
   ASSUMPTION_EDGE_COLUMNS,
   assumptionGraphOf,
+  type AssumptionCounts,
   type AssumptionEdge,
   type AssumptionGraph,
   type AssumptionNode,
