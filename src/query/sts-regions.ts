@@ -11,7 +11,13 @@
  * so every breakdown here shows the three side by side with the endpoint type.
  */
 import type { Case, QueryResult, Row } from "./case.js";
-import { filtersToSql, normalizeFilters, QueryOptionsError, type QueryFilters } from "./filters.js";
+import {
+  filtersToSql,
+  normalizeFilters,
+  oneOf,
+  QueryOptionsError,
+  type QueryFilters,
+} from "./filters.js";
 
 /** The STS event source. */
 export const STS_SOURCE = "sts.amazonaws.com";
@@ -132,15 +138,7 @@ export async function stsByRegion(
   c: Case,
   options: StsByRegionOptions = {},
 ): Promise<QueryResult<StsRegionRow>> {
-  const groupBy = options.groupBy ?? "both";
-  if (!(STS_GROUPINGS as readonly string[]).includes(groupBy)) {
-    throw new QueryOptionsError(
-      "value-invalid",
-      "groupBy",
-      groupBy,
-      `groupBy must be one of ${STS_GROUPINGS.join(", ")}, got ${JSON.stringify(groupBy)}`,
-    );
-  }
+  const groupBy = oneOf(options.groupBy, STS_GROUPINGS, "groupBy", "both");
   const limit = limitOf(options.eventIdLimit);
   const where = filtersToSql(normalizeFilters(options), {
     regionColumns: ["aws_region", "sts_serving_region"],
