@@ -8,6 +8,7 @@
  */
 import { kindsOfRows } from "../query/columns.js";
 import type { Case, QueryResult, SqlParams } from "../query/case.js";
+import { outcomeOf, type CallOutcome } from "../query/sts-regions.js";
 import {
   evaluatePolicy,
   parsePolicy,
@@ -47,8 +48,7 @@ export const TRUST_VERDICTS = [
 ] as const;
 export type TrustVerdict = (typeof TRUST_VERDICTS)[number];
 
-/** What the log says happened. */
-export type CallOutcome = "succeeded" | "denied" | "failed";
+export type { CallOutcome };
 
 /**
  * Where the caller's identity comes from:
@@ -294,13 +294,6 @@ export async function trustContext(
       { name: "roles", sql: ROLES_SQL, params: {} },
     ],
   };
-}
-
-const ACCESS_DENIED = /AccessDenied|Unauthorized|NotAuthorized/i;
-
-export function outcomeOf(errorCode: string | null): CallOutcome {
-  if (errorCode === null) return "succeeded";
-  return ACCESS_DENIED.test(errorCode) ? "denied" : "failed";
 }
 
 /** What refused a denied call, read from the error message STS logs. */

@@ -22,6 +22,19 @@ import {
 /** The STS event source. */
 export const STS_SOURCE = "sts.amazonaws.com";
 
+/** What the log says happened to a call. */
+export type CallOutcome = "succeeded" | "denied" | "failed";
+
+// The error codes of a refusal: AccessDenied from STS, UnauthorizedOperation and NotAuthorized
+// from other services. Any other error (an expired token, a bad parameter) is a failure.
+const ACCESS_DENIED = /AccessDenied|Unauthorized|NotAuthorized/i;
+
+/** A call's outcome from its `errorCode`: none, a refusal, or another failure. */
+export function outcomeOf(errorCode: string | null): CallOutcome {
+  if (errorCode === null) return "succeeded";
+  return ACCESS_DENIED.test(errorCode) ? "denied" : "failed";
+}
+
 // The region in a host name such as sts.eu-west-1.amazonaws.com, sts-fips.us-east-2.amazonaws.com
 // or vpce-0a1b-x.sts.eu-west-1.vpce.amazonaws.com.
 const HOST_REGION = `regexp_extract(tls_host, '(?:^|\\.)sts(?:-fips)?\\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\\.', 1)`;
