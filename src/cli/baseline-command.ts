@@ -8,7 +8,6 @@ import {
   BaselineOptionError,
   loadSuppressions,
   runBaseline,
-  SuppressionFileError,
   type BaselineOptions,
   type BaselineResult,
 } from "../baseline/index.js";
@@ -80,13 +79,12 @@ function usageOf(e: BaselineOptionError): UsageError {
   return new UsageError(message);
 }
 
-/** Runs a step, turning the baseline's errors in the user's input into usage errors. */
-async function asBaselineUsage<T>(run: () => Promise<T>): Promise<T> {
+/** Runs a step, wording the baseline's option errors with the command line's option names. */
+async function withFlagNames<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof BaselineOptionError) throw usageOf(e);
-    if (e instanceof SuppressionFileError) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -394,9 +392,9 @@ Examples:
       asUsage(async () => {
         const format = formatOf(opts);
         const view = choice("--show", opts.show, BASELINE_VIEWS);
-        const options = await asBaselineUsage(() => optionsOf(opts));
+        const options = await withFlagNames(() => optionsOf(opts));
         await withCase(opts.db, async (c) => {
-          const result = await asBaselineUsage(() => runBaseline(c, options));
+          const result = await withFlagNames(() => runBaseline(c, options));
           await writeOutput(c, baselineRows(result, view), format, opts.out);
           process.stderr.write(baselineSummary(result));
         });

@@ -2,6 +2,7 @@
  * Parsers and checks of command-line values shared by the commands: each rejects a bad value
  * before any work starts, naming the option and what was given.
  */
+import { readFileSync } from "node:fs";
 import { InvalidArgumentError } from "commander";
 import { UsageError } from "./exit.js";
 
@@ -38,4 +39,13 @@ export function choice<T extends string>(flag: string, value: string, allowed: r
     );
   }
   return value as T;
+}
+
+/** The text of a file an option names (`--scp`, `--organization`), or a usage error saying why not. */
+export function readOptionFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`${option} ${file}: ${(e as Error).message}`);
+  }
 }

@@ -4,11 +4,14 @@
  */
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import type { Command } from "commander";
+import { BaselineOptionError, SuppressionFileError } from "../baseline/index.js";
 import { PolicyError } from "../iam/policy/index.js";
+import { IamLoadError } from "../iam/snapshot.js";
 import { openCase, type Case, type OpenOptions, type SqlParams } from "../query/case.js";
 import { QueryOptionsError, splitList, type QueryFilters } from "../query/filters.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { writeResultParquet, writeRowsParquet } from "../query/parquet.js";
+import { ReportOutputError } from "../report/write.js";
 import { SqlFailedError, SqlRefusedError } from "../query/sandbox.js";
 import { UsageError } from "./exit.js";
 import { choice } from "./options.js";
@@ -92,16 +95,23 @@ export async function withCase<T>(
   }
 }
 
-/** Runs a command body, turning errors in the user's input into usage errors. */
+/**
+ * Runs a command body, turning the library's errors in the user's input (options, policies, SQL,
+ * IAM exports, suppression files, report folders) into usage errors.
+ */
 export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
+    if (e instanceof IamLoadError) throw new UsageError(`${e.message} [${e.code}]`);
     if (
       e instanceof QueryOptionsError ||
       e instanceof PolicyError ||
       e instanceof SqlRefusedError ||
-      e instanceof SqlFailedError
+      e instanceof SqlFailedError ||
+      e instanceof BaselineOptionError ||
+      e instanceof SuppressionFileError ||
+      e instanceof ReportOutputError
     ) {
       throw new UsageError(e.message);
     }

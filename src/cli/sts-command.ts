@@ -1,7 +1,6 @@
 /**
  * `trailbook sts regions | outside | controls`: the STS-by-region investigation.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ColumnKinds } from "../query/columns.js";
 import {
@@ -19,7 +18,7 @@ import {
 import { STS_GROUPINGS, stsByRegion, type StsGrouping } from "../query/sts-regions.js";
 import { EXIT, UsageError, type ExitStatus } from "./exit.js";
 import { terminalWidth, wrap } from "./format.js";
-import { wholeNumber } from "./options.js";
+import { readOptionFile, wholeNumber } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
@@ -37,14 +36,6 @@ interface OutsideOptions extends CommonOptions {
   byPrincipal?: boolean;
 }
 
-function readInput(option: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`${option} ${file}: ${(e as Error).message}`);
-  }
-}
-
 function policyOf(opts: OutsideOptions): {
   policy?: unknown;
   policyFile?: string;
@@ -52,10 +43,10 @@ function policyOf(opts: OutsideOptions): {
   organizationFile?: string;
 } {
   return {
-    ...(opts.scp ? { policy: readInput("--scp", opts.scp), policyFile: opts.scp } : {}),
+    ...(opts.scp ? { policy: readOptionFile("--scp", opts.scp), policyFile: opts.scp } : {}),
     ...(opts.organization
       ? {
-          organization: readInput("--organization", opts.organization),
+          organization: readOptionFile("--organization", opts.organization),
           organizationFile: opts.organization,
         }
       : {}),
