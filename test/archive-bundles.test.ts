@@ -16,13 +16,14 @@ import {
   zipMembers,
   type ZipMember,
 } from "../src/archive/zip.js";
+import { HAVE_REAL_DATASETS, REAL_DATASETS } from "./fixtures/real-datasets.js";
 
 const hasCommand = (name: string) => spawnSync("which", [name]).status === 0;
 const HAVE_ZIP = hasCommand("zip");
 const HAVE_UNZIP = hasCommand("unzip");
 const HAVE_TAR = hasCommand("tar");
-const REAL = "/work/shared/datasets/real";
-const HAVE_REAL = fs.existsSync(REAL);
+const REAL = REAL_DATASETS;
+const HAVE_REAL = HAVE_REAL_DATASETS;
 
 if (!HAVE_ZIP) console.warn("archive-bundles: no `zip` command, skipping system-zip cases");
 if (!HAVE_TAR) console.warn("archive-bundles: no `tar` command, skipping tar cases");

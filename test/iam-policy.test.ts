@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { benchEngine } from "../src/iam/bench.js";
 import {
@@ -15,6 +14,7 @@ import {
   type PrincipalRef,
   type RequestContext,
 } from "../src/iam/policy/index.js";
+import { REAL_DATASETS } from "./fixtures/real-datasets.js";
 
 const ACCT = "111122223333";
 const OTHER = "444455556666";
@@ -1587,8 +1587,7 @@ describe("policy documents", () => {
 
 // ---- the real IAM exports ----------------------------------------------------------------------
 
-// Beside the repository, resolved from its root (never an absolute path).
-const REAL = resolve(dirname(fileURLToPath(import.meta.url)), "..", "../shared/datasets/real");
+const REAL = REAL_DATASETS;
 
 function walk(dir: string, keep: (path: string) => boolean, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;

@@ -88,8 +88,34 @@ describe("ingest of every awkward kind of file", () => {
       "empty.json.gz": "empty-file",
       "bad-token.json": "malformed-json",
       "bad-shape.json": "malformed-json",
+      "too-big-record.json.gz": "too-large",
     });
     for (const q of summary.quarantined) expect(q.reason.length).toBeGreaterThan(5);
+    const reason = (name: string) => summary.quarantined.find((q) => q.path.endsWith(name))?.reason;
+    // `"readOnly":tru` in the first record: the database's parser names the record.
+    expect(reason("bad-token.json")).toBe("malformed JSON: record 0 is not valid JSON");
+    expect(reason("too-big-record.json.gz")).toMatch(/^record 0 is 33\.0 MiB, more than/);
+  });
+
+  it("should load a file over 16 MiB, a record with 100 KB of parameters, and a 17 MiB record", async () => {
+    const wide = cases.wide.record as { eventID: string; requestParameters: { policy: string } };
+    const [w] = await query(
+      db,
+      `SELECT length(request_parameters->>'$.policy') AS n, length(record) AS bytes
+       FROM event_records WHERE event_id = '${wide.eventID}'`,
+    );
+    expect(Number(w!.n)).toBe(100_000);
+    expect(Number(w!.bytes)).toBe(JSON.stringify(cases.wide.record).length);
+    const huge = cases.huge.record as { eventID: string };
+    const [h] = await query(
+      db,
+      `SELECT length(response_elements->>'$.blob') AS n, md5(record) AS digest
+       FROM event_records WHERE event_id = '${huge.eventID}'`,
+    );
+    expect(Number(h!.n)).toBe(17 << 20);
+    expect(h!.digest).toBe(
+      createHash("md5").update(JSON.stringify(cases.huge.record)).digest("hex"),
+    );
   });
 
   it("should set aside records that are not events, with their place", async () => {

@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { ingest, type IngestProgress, type IngestSummary } from "../store/ingest.js";
 import { EXIT, type ExitStatus } from "./exit.js";
 import { positiveInteger } from "./options.js";
@@ -14,6 +14,18 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     .option("--json", "print the summary as JSON")
     .option("--workers <n>", "reader threads (default: cores)", positiveInteger)
     .option("--threads <n>", "DuckDB threads (default: cores)", positiveInteger)
+    // Tuning knobs for tests and experiments, kept out of the help: smaller batches and
+    // transactions make a load commit often (the kill-and-resume test relies on it).
+    .addOption(
+      new Option("--batch-mb <n>", "MiB of records per batch")
+        .argParser(positiveInteger)
+        .hideHelp(),
+    )
+    .addOption(
+      new Option("--commit-rows <n>", "records per transaction")
+        .argParser(positiveInteger)
+        .hideHelp(),
+    )
     .addHelpText(
       "after",
       `
@@ -26,17 +38,32 @@ Example:
     .action(
       async (
         paths: string[],
-        opts: { db: string; json?: boolean; workers?: number; threads?: number },
+        opts: {
+          db: string;
+          json?: boolean;
+          workers?: number;
+          threads?: number;
+          batchMb?: number;
+          commitRows?: number;
+        },
       ) => {
-        const progress = process.stderr.isTTY && !opts.json ? new ProgressLine() : null;
-        const summary = await ingest({
-          inputs: paths,
-          db: opts.db,
-          ...(opts.workers ? { workers: opts.workers } : {}),
-          ...(opts.threads ? { threads: opts.threads } : {}),
-          ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
-        });
-        progress?.done();
+        const progress =
+          process.stderr.isTTY && !opts.json ? new ProgressLine(process.stderr) : null;
+        let summary: IngestSummary;
+        try {
+          summary = await ingest({
+            inputs: paths,
+            db: opts.db,
+            ...(opts.workers ? { workers: opts.workers } : {}),
+            ...(opts.threads ? { threads: opts.threads } : {}),
+            ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),
+            ...(opts.commitRows ? { commitRows: opts.commitRows } : {}),
+            ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
+          });
+        } finally {
+          // Cleared on failure too, so an error message starts on a clean line.
+          progress?.done();
+        }
         process.stdout.write(
           opts.json ? JSON.stringify(summary, null, 2) + "\n" : describeSummary(summary),
         );
@@ -45,18 +72,27 @@ Example:
     );
 }
 
-class ProgressLine {
+/** One self-overwriting status line on a terminal's stderr; cleared before the summary. */
+export class ProgressLine {
+  constructor(private readonly out: { write(text: string): unknown }) {}
+
   update(p: IngestProgress): void {
     const mb = (p.bytes / 1e6).toFixed(1);
-    const rate = p.elapsedSeconds > 0 ? Math.round(p.events / p.elapsedSeconds) : 0;
-    process.stderr.write(
-      `\r\x1b[K${p.files.toLocaleString()} files, ${mb} MB, ${p.events.toLocaleString()} events (${rate.toLocaleString()}/s)`,
+    const rate = p.elapsedSeconds > 0 ? Math.round(p.records / p.elapsedSeconds) : 0;
+    this.out.write(
+      `\r\x1b[K${p.files.toLocaleString("en-US")} files, ${mb} MB, ` +
+        `${p.records.toLocaleString("en-US")} records (${rate.toLocaleString("en-US")}/s), ` +
+        `${p.elapsedSeconds.toFixed(0)} s`,
     );
   }
+
   done(): void {
-    process.stderr.write("\r\x1b[K");
+    this.out.write("\r\x1b[K");
   }
 }
+
+/** Quarantined files listed by name in the human summary; --json lists every one. */
+const MAX_LISTED = 20;
 
 export function describeSummary(s: IngestSummary): string {
   const lines: string[] = [];
@@ -78,8 +114,12 @@ export function describeSummary(s: IngestSummary): string {
   );
   if (s.quarantined.length > 0) {
     lines.push(`Quarantined (${s.quarantined.length}):`);
-    for (const q of s.quarantined) {
+    for (const q of s.quarantined.slice(0, MAX_LISTED)) {
       lines.push(`  ${q.path}${q.member ? `!/${q.member}` : ""}: ${q.code}: ${q.reason}`);
+    }
+    const more = s.quarantined.length - MAX_LISTED;
+    if (more > 0) {
+      lines.push(`  ... and ${more} more: --json lists them all, as does the source_files table`);
     }
   }
   if (!s.checks.eventsAddUp || !s.checks.recordsAddUp) lines.push("WARNING: counts do not add up.");

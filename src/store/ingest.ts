@@ -40,13 +40,22 @@ export interface IngestOptions {
   scratchDir?: string;
   /** DuckDB memory limit (default 1GB). */
   memoryLimit?: string;
-  /** Called after every committed batch. */
+  /**
+   * Records loaded per transaction (default 400,000). Fewer means more, slower commits; a process
+   * killed mid-load loses at most the transaction in flight.
+   */
+  commitRows?: number;
+  /** Called after every batch the database has read (committed or not yet). */
   onProgress?: (progress: IngestProgress) => void;
 }
 
+/** How far a run has got: what the database has read so far, for a progress display. */
 export interface IngestProgress {
+  /** Files read (bundle members included, files already in the case too). */
   files: number;
-  events: number;
+  /** Records read from them. */
+  records: number;
+  /** Bytes of the files on disk recorded (files already in the case are not counted). */
   bytes: number;
   elapsedSeconds: number;
 }
@@ -137,18 +146,21 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       known,
       firstFileId,
     });
-    const unit = new CommitUnit(c, runId, storedContent, summary);
+    const unit = new CommitUnit(c, runId, storedContent, summary, options.commitRows ?? UNIT_ROWS);
     const committed = async (done: Batch[]) => {
       for (const b of done) if (b.chunkPath) await rm(b.chunkPath, { force: true });
-      if (done.length === 0) return;
-      options.onProgress?.({
-        files: summary.files.recorded + summary.files.alreadyInCase,
-        events: summary.records.loaded,
-        bytes: summary.bytesRead,
-        elapsedSeconds: (performance.now() - started) / 1000,
-      });
     };
-    for await (const batch of batches) await committed(await unit.add(batch));
+    const progress: IngestProgress = { files: 0, records: 0, bytes: 0, elapsedSeconds: 0 };
+    for await (const batch of batches) {
+      await committed(await unit.add(batch));
+      progress.files += batch.files.length + batch.alreadyInCase;
+      for (const f of batch.files) {
+        progress.records += f.recordCount;
+        if (f.parentFileId === null) progress.bytes += f.size;
+      }
+      progress.elapsedSeconds = (performance.now() - started) / 1000;
+      options.onProgress?.({ ...progress });
+    }
     await committed(await unit.commit());
     summary.elapsedSeconds = (performance.now() - started) / 1000;
     const r = summary.records;
@@ -229,6 +241,7 @@ class CommitUnit {
     private readonly runId: number,
     private readonly storedContent: Set<string>,
     private readonly summary: IngestSummary,
+    private readonly unitRows: number,
   ) {}
 
   /** Loads a batch; commits when the unit is full. Returns the chunks that may now be deleted. */
@@ -249,7 +262,7 @@ class CommitUnit {
       await this.c.run("BEGIN TRANSACTION");
       for (const b of this.batches) await insertBatch(this.c, b, true);
     }
-    return this.rows >= UNIT_ROWS ? this.commit() : [];
+    return this.rows >= this.unitRows ? this.commit() : [];
   }
 
   async commit(): Promise<Batch[]> {

@@ -13,6 +13,8 @@ import { quoteString } from "./sql.js";
 export const RECORD_STRUCT = JSON.stringify({
   eventVersion: "VARCHAR",
   eventTime: "VARCHAR",
+  // Logstash (and the SIEM exports built on it) moves eventTime into @timestamp.
+  "@timestamp": "VARCHAR",
   eventSource: "VARCHAR",
   eventName: "VARCHAR",
   awsRegion: "VARCHAR",
@@ -86,9 +88,16 @@ export function parsedChunk(chunkPath: string, tolerant: boolean, fileFilter = "
     FROM ${chunkSource(chunkPath, tolerant)} ${fileFilter})`;
 }
 
+/**
+ * The record's time: `eventTime`, or, only when a record has none, the `@timestamp` a Logstash
+ * pipeline put in its place (seen in real SIEM exports). An eventTime that is present but not a
+ * time is never replaced: such a record is set aside.
+ */
+const EVENT_TIME = `coalesce(nullif(j.eventTime, ''), j."@timestamp")`;
+
 // Records that are not JSON objects never reach a chunk: the reader sets them aside itself.
 const IS_EVENT = `(j IS NOT NULL
-  AND try_cast(j.eventTime AS TIMESTAMPTZ) IS NOT NULL
+  AND try_cast(${EVENT_TIME} AS TIMESTAMPTZ) IS NOT NULL
   AND nullif(j.eventSource, '') IS NOT NULL
   AND coalesce(j.eventType, '') <> 'AwsCloudTrailInsight')`;
 
@@ -106,7 +115,7 @@ export function insertEventsSql(chunkPath: string, tolerant: boolean): string {
   return `INSERT INTO events BY NAME
 SELECT
   ${s("j.eventID")} AS event_id,
-  try_cast(j.eventTime AS TIMESTAMPTZ) AS event_time,
+  try_cast(${EVENT_TIME} AS TIMESTAMPTZ) AS event_time,
   ${s("j.eventVersion")} AS event_version,
   j.eventSource AS event_source,
   ${s("j.eventName")} AS event_name,
@@ -176,8 +185,8 @@ SELECT f AS file_id, i AS record_index, o AS record_offset, n AS record_length,
   enc AS record_encoding,
   CASE WHEN ${IS_INSIGHT} THEN 'insight' ELSE 'set-aside' END AS disposition,
   CASE
-    WHEN nullif(j.eventTime, '') IS NULL THEN 'no eventTime'
-    WHEN try_cast(j.eventTime AS TIMESTAMPTZ) IS NULL THEN 'eventTime is not a time: ' || left(j.eventTime, 60)
+    WHEN nullif(${EVENT_TIME}, '') IS NULL THEN 'no eventTime'
+    WHEN try_cast(${EVENT_TIME} AS TIMESTAMPTZ) IS NULL THEN 'eventTime is not a time: ' || left(${EVENT_TIME}, 60)
     WHEN nullif(j.eventSource, '') IS NULL THEN 'no eventSource'
   END AS reason,
   j
@@ -186,7 +195,7 @@ WHERE j IS NOT NULL AND NOT ${IS_EVENT}`;
 }
 
 export const INSERT_INSIGHTS_SQL = `INSERT INTO insight_events BY NAME
-SELECT nullif(j.eventID, '') AS event_id, try_cast(j.eventTime AS TIMESTAMPTZ) AS event_time,
+SELECT nullif(j.eventID, '') AS event_id, try_cast(${EVENT_TIME} AS TIMESTAMPTZ) AS event_time,
   j.eventSource AS event_source, j.eventName AS event_name, j.awsRegion AS aws_region,
   j.recipientAccountId AS recipient_account_id, j.sharedEventID AS shared_event_id,
   j.insightDetails->>'$.insightType' AS insight_type, j.insightDetails->>'$.state' AS insight_state,

@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS source_files (
 -- One row per unique CloudTrail event (unique by eventID).
 CREATE TABLE IF NOT EXISTS events (
   event_id VARCHAR,
-  event_time TIMESTAMPTZ NOT NULL,
+  event_time TIMESTAMPTZ NOT NULL, -- eventTime (or, when a SIEM export replaced it, @timestamp)
   event_version VARCHAR,
   event_source VARCHAR NOT NULL,
   event_name VARCHAR,
