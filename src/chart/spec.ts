@@ -8,9 +8,11 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 
-/** The Vega-Lite schema the specs follow; notebooks display them with this MIME type. */
+/**
+ * The Vega-Lite schema the specs follow. (Notebooks display them under JupyterLab's Vega-Lite 5
+ * MIME type: see NOTEBOOK_VEGA_LITE_MIME in report/notebook.ts.)
+ */
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-export const VEGA_LITE_MIME = "application/vnd.vegalite.v6+json";
 
 /** The font every chart asks for; the renderer ships it (see render.ts). */
 export const CHART_FONT = "DejaVu Sans";

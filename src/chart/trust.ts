@@ -4,7 +4,12 @@
  * than a node-link drawing: with hundreds of callers and roles it stays readable, sorted and
  * labelled, and every cell can be read exactly.
  */
-import type { AssumptionEdge, AssumptionGraph } from "../iam/graph.js";
+import {
+  ASSUMPTION_COUNT_KEYS,
+  noAssumptions,
+  type AssumptionCounts,
+  type AssumptionGraph,
+} from "../iam/graph.js";
 import { foldTop, sumBy } from "./fold.js";
 import {
   asSpec,
@@ -46,15 +51,7 @@ const STATUS_COLORS: Record<AssumptionStatus, string> = {
 };
 
 /** The status of the calls of one caller on one role (summed edges). */
-export function assumptionStatus(e: {
-  succeeded: number;
-  denied: number;
-  failed: number;
-  trust_allowed: number;
-  trust_not_allowed: number;
-  undetermined: number;
-  not_in_snapshot: number;
-}): AssumptionStatus {
+export function assumptionStatus(e: Omit<AssumptionCounts, "calls">): AssumptionStatus {
   if (e.trust_not_allowed > 0 && e.succeeded > 0) return "succeeded, trust policy does not allow";
   if (e.trust_not_allowed > 0) return "refused, as the trust policy would";
   if (e.undetermined > 0) return "undetermined";
@@ -89,31 +86,8 @@ export interface RoleAssumptionChartOptions {
   subtitle?: string;
 }
 
-type Counts = Pick<
-  AssumptionEdge,
-  | "calls"
-  | "succeeded"
-  | "denied"
-  | "failed"
-  | "trust_allowed"
-  | "trust_not_allowed"
-  | "undetermined"
-  | "not_in_snapshot"
->;
-
-const COUNT_KEYS: (keyof Counts)[] = [
-  "calls",
-  "succeeded",
-  "denied",
-  "failed",
-  "trust_allowed",
-  "trust_not_allowed",
-  "undetermined",
-  "not_in_snapshot",
-];
-
 /** Calls that need a look weigh more than routine ones when picking the rows and columns shown. */
-function concern(e: Counts, total: number): number {
+function concern(e: AssumptionCounts, total: number): number {
   const notable = e.trust_not_allowed + e.undetermined + e.denied + e.failed;
   return notable + e.calls / (total + 1);
 }
@@ -152,7 +126,10 @@ export function roleAssumptionChart(
   const callerLabels = shortLabels(callers.kept);
   const roleLabels = roleNames(roles.kept);
   // Cells: one per shown caller and role, the STS calls (AssumeRole, ...WithSAML...) summed.
-  const cells = new Map<string, Counts & { caller: string; role: string; events: Set<string> }>();
+  const cells = new Map<
+    string,
+    AssumptionCounts & { caller: string; role: string; events: Set<string> }
+  >();
   for (const e of graph.edges) {
     const caller = callers.labelOf(e.source);
     const role = roles.labelOf(e.target);
@@ -163,11 +140,11 @@ export function roleAssumptionChart(
         caller,
         role,
         events: new Set(),
-        ...(Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts),
+        ...noAssumptions(),
       };
       cells.set(key, cell);
     }
-    for (const k of COUNT_KEYS) cell[k] += e[k];
+    for (const k of ASSUMPTION_COUNT_KEYS) cell[k] += e[k];
     cell.events.add(e.event_name);
   }
   const rowOrder = [

@@ -3,28 +3,27 @@
  * not explain, as findings, stories, actors too new to judge, or what suppressions took out.
  * The rows go to stdout (or --out); a summary of what was counted and left out goes to stderr.
  */
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import {
   BaselineOptionError,
   loadSuppressions,
   runBaseline,
-  SuppressionFileError,
   type BaselineOptions,
   type BaselineResult,
 } from "../baseline/index.js";
 import { DEFAULT_FIELDS } from "../baseline/first-seen.js";
 import { shortActor } from "../baseline/findings.js";
-import { openCase } from "../query/case.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { splitList } from "../query/filters.js";
 import type { ExitStatus } from "./exit.js";
 import { UsageError } from "./exit.js";
-import { positiveInteger } from "./options.js";
+import { choice, nonNegativeNumber, positiveInteger, wholeNumber } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
   filtersOf,
   formatOf,
+  withCase,
   writeOutput,
   type CommonOptions,
   type Output,
@@ -67,22 +66,6 @@ const FLAGS: Record<string, string> = {
   regions: "--regions",
 };
 
-function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new InvalidArgumentError(`expected a number of 0 or more, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function wholeNumber(value: string): number {
-  const n = nonNegativeNumber(value);
-  if (!Number.isInteger(n)) {
-    throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
 /** A library error about an option, worded with the command line's option names. */
 function usageOf(e: BaselineOptionError): UsageError {
   let message = e.message;
@@ -96,13 +79,12 @@ function usageOf(e: BaselineOptionError): UsageError {
   return new UsageError(message);
 }
 
-/** Runs a step, turning the baseline's errors in the user's input into usage errors. */
-async function asBaselineUsage<T>(run: () => Promise<T>): Promise<T> {
+/** Runs a step, wording the baseline's option errors with the command line's option names. */
+async function withFlagNames<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
     if (e instanceof BaselineOptionError) throw usageOf(e);
-    if (e instanceof SuppressionFileError) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -137,15 +119,6 @@ async function optionsOf(opts: BaselineCommandOptions): Promise<BaselineOptions>
   if (fields !== undefined) options.fields = fields;
   if (opts.suppress !== undefined) options.suppressions = await loadSuppressions(opts.suppress);
   return options;
-}
-
-function viewOf(show: string): BaselineView {
-  if (!(BASELINE_VIEWS as readonly string[]).includes(show)) {
-    throw new UsageError(
-      `unknown --show ${JSON.stringify(show)}; use one of ${BASELINE_VIEWS.join(", ")}`,
-    );
-  }
-  return show as BaselineView;
 }
 
 /** Column kinds (Parquet types): the rows are built here, not by a query. */
@@ -418,16 +391,13 @@ Examples:
     .action(async (opts: BaselineCommandOptions) =>
       asUsage(async () => {
         const format = formatOf(opts);
-        const view = viewOf(opts.show);
-        const options = await asBaselineUsage(() => optionsOf(opts));
-        const c = await openCase(opts.db);
-        try {
-          const result = await asBaselineUsage(() => runBaseline(c, options));
+        const view = choice("--show", opts.show, BASELINE_VIEWS);
+        const options = await withFlagNames(() => optionsOf(opts));
+        await withCase(opts.db, async (c) => {
+          const result = await withFlagNames(() => runBaseline(c, options));
           await writeOutput(c, baselineRows(result, view), format, opts.out);
           process.stderr.write(baselineSummary(result));
-        } finally {
-          c.close();
-        }
+        });
       }),
     );
 }

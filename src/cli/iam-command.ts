@@ -2,10 +2,9 @@
  * `trailbook iam load`: IAM snapshots into a case file.
  */
 import type { Command } from "commander";
-import { IamLoadError } from "../iam/snapshot.js";
 import { loadIamSnapshots, type IamLoadSummary } from "../iam/load.js";
-import { openCase } from "../query/case.js";
-import { EXIT, UsageError, type ExitStatus } from "./exit.js";
+import { EXIT, type ExitStatus } from "./exit.js";
+import { asUsage, withCase } from "./query-output.js";
 
 export function registerIam(program: Command, status: ExitStatus): void {
   const iam = program.command("iam").description("IAM snapshots in the case file");
@@ -34,16 +33,13 @@ Example:
     )
     .action(
       async (files: string[], opts: { db: string; allowPartial?: boolean; json?: boolean }) => {
-        const c = await openCase(opts.db, { writable: true, create: true });
-        let summary: IamLoadSummary;
-        try {
-          summary = await loadIamSnapshots(c, files, { allowPartial: opts.allowPartial === true });
-        } catch (e) {
-          if (e instanceof IamLoadError) throw new UsageError(`${e.message} [${e.code}]`);
-          throw e;
-        } finally {
-          c.close();
-        }
+        const summary = await asUsage(() =>
+          withCase(
+            opts.db,
+            (c) => loadIamSnapshots(c, files, { allowPartial: opts.allowPartial === true }),
+            { writable: true, create: true },
+          ),
+        );
         process.stdout.write(
           opts.json ? JSON.stringify(summary, null, 2) + "\n" : describeIamLoad(summary),
         );

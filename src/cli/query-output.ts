@@ -4,13 +4,17 @@
  */
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import type { Command } from "commander";
+import { BaselineOptionError, SuppressionFileError } from "../baseline/index.js";
 import { PolicyError } from "../iam/policy/index.js";
-import type { Case, SqlParams } from "../query/case.js";
+import { IamLoadError } from "../iam/snapshot.js";
+import { openCase, type Case, type OpenOptions, type SqlParams } from "../query/case.js";
 import { QueryOptionsError, splitList, type QueryFilters } from "../query/filters.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { writeResultParquet, writeRowsParquet } from "../query/parquet.js";
+import { ReportOutputError } from "../report/write.js";
 import { SqlFailedError, SqlRefusedError } from "../query/sandbox.js";
 import { UsageError } from "./exit.js";
+import { choice } from "./options.js";
 import {
   formatPage,
   formatRows,
@@ -69,28 +73,45 @@ export function filtersOf(opts: CommonOptions): QueryFilters {
 }
 
 /** Checks --format against --out before anything runs. */
-export function formatOf(opts: CommonOptions): QueryFormat {
-  if (!(QUERY_FORMATS as readonly string[]).includes(opts.format)) {
-    throw new UsageError(
-      `unknown --format ${JSON.stringify(opts.format)}; use one of ${QUERY_FORMATS.join(", ")}`,
-    );
-  }
-  if (opts.format === "parquet" && !opts.out) {
+export function formatOf(opts: Pick<CommonOptions, "format" | "out">): QueryFormat {
+  const format = choice("--format", opts.format, QUERY_FORMATS);
+  if (format === "parquet" && !opts.out) {
     throw new UsageError("--format parquet writes a file: give --out <file>");
   }
-  return opts.format as QueryFormat;
+  return format;
 }
 
-/** Runs a command body, turning errors in the user's input into usage errors. */
+/** Opens the case file, runs `run` on it and closes it, whatever happens. */
+export async function withCase<T>(
+  path: string,
+  run: (c: Case) => Promise<T>,
+  options: OpenOptions = {},
+): Promise<T> {
+  const c = await openCase(path, options);
+  try {
+    return await run(c);
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Runs a command body, turning the library's errors in the user's input (options, policies, SQL,
+ * IAM exports, suppression files, report folders) into usage errors.
+ */
 export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
+    if (e instanceof IamLoadError) throw new UsageError(`${e.message} [${e.code}]`);
     if (
       e instanceof QueryOptionsError ||
       e instanceof PolicyError ||
       e instanceof SqlRefusedError ||
-      e instanceof SqlFailedError
+      e instanceof SqlFailedError ||
+      e instanceof BaselineOptionError ||
+      e instanceof SuppressionFileError ||
+      e instanceof ReportOutputError
     ) {
       throw new UsageError(e.message);
     }

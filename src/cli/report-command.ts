@@ -1,15 +1,12 @@
 /**
  * `trailbook report`: the audit report of a case, written to a folder.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { BaselineOptionError } from "../baseline/index.js";
-import { openCase } from "../query/case.js";
 import { splitList } from "../query/filters.js";
-import { ReportOutputError, writeReport, type WrittenReport } from "../report/write.js";
-import { UsageError, type ExitStatus } from "./exit.js";
-import { positiveInteger } from "./options.js";
-import { asUsage } from "./query-output.js";
+import { writeReport, type WrittenReport } from "../report/write.js";
+import type { ExitStatus } from "./exit.js";
+import { positiveInteger, readOptionFile } from "./options.js";
+import { asUsage, withCase } from "./query-output.js";
 
 export interface ReportCommandOptions {
   db: string;
@@ -27,15 +24,10 @@ export interface ReportCommandOptions {
 /** Reads the command's options into the library's, checking what can be checked before opening. */
 function readOptions(opts: ReportCommandOptions) {
   const allowedRegions = splitList(opts.allowedRegions);
-  const read = (option: string, file: string) => {
-    try {
-      return readFileSync(file, "utf8");
-    } catch (e) {
-      throw new UsageError(`${option} ${file}: ${(e as Error).message}`);
-    }
-  };
-  const policy = opts.scp ? read("--scp", opts.scp) : undefined;
-  const organization = opts.organization ? read("--organization", opts.organization) : undefined;
+  const policy = opts.scp ? readOptionFile("--scp", opts.scp) : undefined;
+  const organization = opts.organization
+    ? readOptionFile("--organization", opts.organization)
+    : undefined;
   return {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
     ...(opts.to !== undefined ? { to: opts.to } : {}),
@@ -53,19 +45,7 @@ function readOptions(opts: ReportCommandOptions) {
 /** Writes the report; errors in the user's input become usage errors. */
 export async function runReport(opts: ReportCommandOptions): Promise<WrittenReport> {
   const options = readOptions(opts);
-  return asUsage(async () => {
-    const c = await openCase(opts.db);
-    try {
-      return await writeReport(c, opts.out, options);
-    } catch (e) {
-      if (e instanceof ReportOutputError || e instanceof BaselineOptionError) {
-        throw new UsageError(e.message);
-      }
-      throw e;
-    } finally {
-      c.close();
-    }
-  });
+  return asUsage(() => withCase(opts.db, (c) => writeReport(c, opts.out, options)));
 }
 
 export function describeReport(written: WrittenReport): string {

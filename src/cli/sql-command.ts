@@ -4,10 +4,10 @@
  * written by trailbook (not by the query) from the query's result.
  */
 import { InvalidArgumentError, type Command } from "commander";
-import { openCase, type SqlParams } from "../query/case.js";
+import type { SqlParams } from "../query/case.js";
 import { parseTime } from "../query/filters.js";
 import type { ExitStatus } from "./exit.js";
-import { asUsage, formatOf, QUERY_FORMATS, writeOutput } from "./query-output.js";
+import { asUsage, formatOf, QUERY_FORMATS, withCase, writeOutput } from "./query-output.js";
 
 interface SqlOptions {
   db: string;
@@ -68,13 +68,12 @@ Examples:
         const params: SqlParams = { ...opts.param };
         if (opts.from !== undefined) params.from = parseTime(opts.from, "from").toISOString();
         if (opts.to !== undefined) params.to = parseTime(opts.to, "to").toISOString();
-        const c = await openCase(opts.db, { sandbox: true });
-        try {
-          // Large results stream (CSV, JSON, NDJSON, Parquet); a table holds every row.
-          await writeOutput(c, { columns: [], query: { sql: query, params } }, format, opts.out);
-        } finally {
-          c.close();
-        }
+        // Large results stream (CSV, JSON, NDJSON, Parquet); a table holds every row.
+        await withCase(
+          opts.db,
+          (c) => writeOutput(c, { columns: [], query: { sql: query, params } }, format, opts.out),
+          { sandbox: true },
+        );
       }),
     );
 }

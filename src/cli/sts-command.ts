@@ -1,9 +1,7 @@
 /**
  * `trailbook sts regions | outside | controls`: the STS-by-region investigation.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { openCase, type Case } from "../query/case.js";
 import type { ColumnKinds } from "../query/columns.js";
 import {
   checkFilterPattern,
@@ -20,37 +18,22 @@ import {
 import { STS_GROUPINGS, stsByRegion, type StsGrouping } from "../query/sts-regions.js";
 import { EXIT, UsageError, type ExitStatus } from "./exit.js";
 import { terminalWidth, wrap } from "./format.js";
+import { readOptionFile, wholeNumber } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
   filtersOf,
   formatOf,
+  withCase,
   writeOutput,
   type CommonOptions,
 } from "./query-output.js";
-
-async function withCase<T>(path: string, run: (c: Case) => Promise<T>): Promise<T> {
-  const c = await openCase(path);
-  try {
-    return await run(c);
-  } finally {
-    c.close();
-  }
-}
 
 interface OutsideOptions extends CommonOptions {
   allowedRegions?: string;
   scp?: string;
   organization?: string;
   byPrincipal?: boolean;
-}
-
-function readInput(option: string, file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(`${option} ${file}: ${(e as Error).message}`);
-  }
 }
 
 function policyOf(opts: OutsideOptions): {
@@ -60,10 +43,10 @@ function policyOf(opts: OutsideOptions): {
   organizationFile?: string;
 } {
   return {
-    ...(opts.scp ? { policy: readInput("--scp", opts.scp), policyFile: opts.scp } : {}),
+    ...(opts.scp ? { policy: readOptionFile("--scp", opts.scp), policyFile: opts.scp } : {}),
     ...(opts.organization
       ? {
-          organization: readInput("--organization", opts.organization),
+          organization: readOptionFile("--organization", opts.organization),
           organizationFile: opts.organization,
         }
       : {}),
@@ -109,7 +92,7 @@ export function registerSts(program: Command, status: ExitStatus): void {
         `${STS_GROUPINGS.join(" | ")}: logged region, serving region, requested region, or all with the endpoint type`,
         "both",
       )
-      .option("--event-id-limit <n>", "event ids listed per row", "20"),
+      .option("--event-id-limit <n>", "event ids listed per row", wholeNumber, 20),
   )
     .addHelpText(
       "after",
@@ -121,14 +104,14 @@ Examples:
   $ trailbook sts regions --db case.duckdb
   $ trailbook sts regions --db case.duckdb --group-by serving --from 2026-10-01 --format json`,
     )
-    .action(async (opts: CommonOptions & { groupBy: string; eventIdLimit: string }) =>
+    .action(async (opts: CommonOptions & { groupBy: string; eventIdLimit: number }) =>
       asUsage(async () => {
         const format = formatOf(opts);
         await withCase(opts.db, async (c) => {
           const result = await stsByRegion(c, {
             ...filtersOf(opts),
             groupBy: opts.groupBy as StsGrouping,
-            eventIdLimit: Number(opts.eventIdLimit),
+            eventIdLimit: opts.eventIdLimit,
           });
           await writeOutput(
             c,

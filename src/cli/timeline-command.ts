@@ -2,7 +2,6 @@
  * `trailbook timeline`: one principal's, access key's or session's events in time order.
  */
 import type { Command } from "commander";
-import { openCase } from "../query/case.js";
 import { splitList } from "../query/filters.js";
 import { timelineSql, TIMELINE_COLUMNS, type TimelineOptions } from "../query/timeline.js";
 import type { ExitStatus } from "./exit.js";
@@ -12,6 +11,7 @@ import {
   asUsage,
   filtersOf,
   formatOf,
+  withCase,
   writeOutput,
   type CommonOptions,
 } from "./query-output.js";
@@ -58,18 +58,15 @@ Examples:
         if (columns) options.columns = columns;
         if (opts.limit !== undefined) options.limit = opts.limit;
         const query = timelineSql(options);
-        const c = await openCase(opts.db);
-        try {
-          // A timeline can be long: every format but the table streams from the query.
-          await writeOutput(
+        // A timeline can be long: every format but the table streams from the query.
+        await withCase(opts.db, (c) =>
+          writeOutput(
             c,
             { columns: query.columns, query: { sql: query.sql, params: query.params } },
             format,
             opts.out,
-          );
-        } finally {
-          c.close();
-        }
+          ),
+        );
       }),
     );
 }

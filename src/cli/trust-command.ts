@@ -3,21 +3,21 @@
  * trust policies.
  */
 import type { Command } from "commander";
-import { openCase, type Case } from "../query/case.js";
 import { splitList } from "../query/filters.js";
-import { ROLE_CHAIN_COLUMNS, type RoleChainRow } from "../iam/chains.js";
+import { ROLE_CHAIN_COLUMNS, ROLE_CHAIN_SUMMARY_COLUMNS } from "../iam/chains.js";
 import { trustChains, trustCheck, type TrustCheckOptions } from "../iam/check.js";
-import { TRUST_FINDING_COLUMNS } from "../iam/findings.js";
+import { TRUST_FINDING_COLUMNS, TRUST_FINDING_SUMMARY_COLUMNS } from "../iam/findings.js";
 import { ASSUMPTION_EDGE_COLUMNS } from "../iam/graph.js";
 import { TRUST_CHECK_COLUMNS } from "../iam/trust.js";
 import { UNUSED_ROLE_COLUMNS } from "../iam/unused.js";
-import { UsageError, type ExitStatus } from "./exit.js";
-import { positiveInteger } from "./options.js";
+import type { ExitStatus } from "./exit.js";
+import { choice, positiveInteger } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
   filtersOf,
   formatOf,
+  withCase,
   writeOutput,
   type CommonOptions,
   type Output,
@@ -32,15 +32,6 @@ interface TrustOptions extends CommonOptions {
   probingMinRoles?: number;
 }
 
-async function withCase<T>(path: string, run: (c: Case) => Promise<T>): Promise<T> {
-  const c = await openCase(path);
-  try {
-    return await run(c);
-  } finally {
-    c.close();
-  }
-}
-
 function optionsOf(opts: TrustOptions): TrustCheckOptions {
   const o: TrustCheckOptions = filtersOf(opts);
   const roles = splitList(opts.roles);
@@ -49,16 +40,8 @@ function optionsOf(opts: TrustOptions): TrustCheckOptions {
   return o;
 }
 
-function viewOf(opts: TrustOptions): View {
-  const view = opts.view ?? "findings";
-  if (!(VIEWS as readonly string[]).includes(view)) {
-    throw new UsageError(`unknown --view ${JSON.stringify(view)}; use one of ${VIEWS.join(", ")}`);
-  }
-  return view as View;
-}
-
 const TABLE_COLUMNS: Record<View, string[]> = {
-  findings: ["severity", "kind", "title", "calls", "first_seen", "last_seen"],
+  findings: TRUST_FINDING_SUMMARY_COLUMNS,
   calls: [
     "event_time",
     "event_name",
@@ -126,7 +109,7 @@ Examples:
     .action(async (opts: TrustOptions) =>
       asUsage(async () => {
         const format = formatOf(opts);
-        const view = viewOf(opts);
+        const view = choice("--view", opts.view ?? "findings", VIEWS);
         await withCase(opts.db, async (c) => {
           const r = await trustCheck(c, optionsOf(opts));
           const outputs: Record<View, Output> = {
@@ -172,18 +155,13 @@ Example:
         const format = formatOf(opts);
         await withCase(opts.db, async (c) => {
           const r = await trustChains(c, optionsOf(opts));
-          const tableColumns: (keyof RoleChainRow)[] = [
-            "path",
-            "hops",
-            "chains",
-            "last_outcome",
-            "cross_account_hops",
-            "first_seen",
-            "last_seen",
-          ];
           await writeOutput(
             c,
-            { columns: [...ROLE_CHAIN_COLUMNS], rows: r.rows as never, tableColumns },
+            {
+              columns: [...ROLE_CHAIN_COLUMNS],
+              rows: r.rows as never,
+              tableColumns: ROLE_CHAIN_SUMMARY_COLUMNS,
+            },
             format,
             opts.out,
           );

@@ -10,7 +10,13 @@
  * Limitation: the role owner's copy of a cross-account call shows no access key, so a chain
  * through an account whose trail is not in the case cannot be followed past that account.
  */
-import type { CallOutcome, TrustCheckRow, TrustVerdict } from "./trust.js";
+import {
+  arnName,
+  assumedRoleOf,
+  type CallOutcome,
+  type TrustCheckRow,
+  type TrustVerdict,
+} from "./trust.js";
 import type { CallerKind } from "./request.js";
 
 /** Chains of one shape: same origin, same roles in the same order, same last outcome. */
@@ -40,8 +46,8 @@ export interface RoleChainRow {
   event_ids: string[];
 }
 
-/** The columns of {@link RoleChainRow}, in display order. */
-export const ROLE_CHAIN_COLUMNS: (keyof RoleChainRow)[] = [
+/** The columns of {@link RoleChainRow} that summarise a chain, for a table a person reads. */
+export const ROLE_CHAIN_SUMMARY_COLUMNS: (keyof RoleChainRow)[] = [
   "path",
   "hops",
   "chains",
@@ -49,20 +55,17 @@ export const ROLE_CHAIN_COLUMNS: (keyof RoleChainRow)[] = [
   "cross_account_hops",
   "first_seen",
   "last_seen",
+];
+
+/** The columns of {@link RoleChainRow}, in display order. */
+export const ROLE_CHAIN_COLUMNS: (keyof RoleChainRow)[] = [
+  ...ROLE_CHAIN_SUMMARY_COLUMNS,
   "origin",
   "origin_kind",
   "roles",
   "verdicts",
   "event_ids",
 ];
-
-function roleOf(row: TrustCheckRow): string {
-  return row.snapshot_role_arn ?? row.role_arn ?? "(unknown role)";
-}
-
-function nameOf(arn: string): string {
-  return arn.slice(arn.lastIndexOf("/") + 1);
-}
 
 /** Builds the chains from decided assumptions; grouped by shape, most frequent first. */
 export function roleChains(rows: readonly TrustCheckRow[]): RoleChainRow[] {
@@ -93,7 +96,7 @@ export function roleChains(rows: readonly TrustCheckRow[]): RoleChainRow[] {
     const unseenOrigin = first.caller_kind === "role-session";
     if (path.length < 2 && !unseenOrigin) continue;
     const origin = first.caller;
-    const roles = path.map(roleOf);
+    const roles = path.map(assumedRoleOf);
     const key = [origin, ...roles, leaf.outcome].join("\u0000");
     let g = groups.get(key);
     if (!g) {
@@ -101,7 +104,7 @@ export function roleChains(rows: readonly TrustCheckRow[]): RoleChainRow[] {
         origin,
         origin_kind: unseenOrigin ? "session-origin-not-in-case" : first.caller_kind,
         roles,
-        path: [unseenOrigin ? nameOf(origin) : origin, ...roles.map(nameOf)].join(" > "),
+        path: [unseenOrigin ? arnName(origin) : origin, ...roles.map(arnName)].join(" > "),
         hops: path.length,
         chains: 0,
         last_outcome: leaf.outcome,

@@ -2,7 +2,8 @@
  * Reads the parts of an IAM export, field by field, keeping the path of every field it looks at
  * so an error or a warning can say where: `RoleDetailList[3].AssumeRolePolicyDocument.Statement[0]`.
  */
-import { parsePolicy, PolicyError, type PolicyKind } from "./policy/index.js";
+import { decodePolicyDocument, parsePolicy, PolicyError, type PolicyKind } from "./policy/index.js";
+import { describe } from "./policy/document.js";
 import {
   IamLoadError,
   type AttachedPolicy,
@@ -26,12 +27,6 @@ const ACCOUNT_ID = /^\d{12}$/;
 /** A field path: `RoleDetailList[3]` + `Arn`, or the key alone at the top. */
 export function join(at: string, key: string): string {
   return at ? `${at}.${key}` : key;
-}
-
-export function describe(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text === undefined) return String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** Reads one file's document, keeping the path of every field it looks at for messages. */
@@ -148,53 +143,19 @@ export class DocumentReader {
     kind: PolicyKind,
   ): { document: JsonObject; encoding: DocumentEncoding } {
     if (value === undefined || value === null) this.fail("field-missing", field, "is missing");
-    let document: unknown = value;
-    let encoding: DocumentEncoding = "object";
-    if (typeof value === "string") {
-      const text = value.trim();
-      let decoded = text;
-      encoding = "json-text";
-      if (!text.startsWith("{") && text.includes("%")) {
-        encoding = "url-encoded";
-        try {
-          decoded = decodeURIComponent(text);
-        } catch {
-          this.fail(
-            "policy-invalid",
-            field,
-            "the document is neither JSON nor valid URL-encoded JSON",
-            describe(value),
-          );
-        }
-      }
-      try {
-        document = JSON.parse(decoded);
-      } catch (e) {
-        this.fail(
-          "policy-invalid",
-          field,
-          `the document is not valid JSON (${(e as Error).message})`,
-          describe(value),
-        );
-      }
-    }
-    if (document === null || typeof document !== "object" || Array.isArray(document)) {
-      this.fail(
-        "policy-invalid",
-        field,
-        `a policy document must be a JSON object, got ${describe(document)}`,
-        document,
-      );
-    }
+    let decoded: ReturnType<typeof decodePolicyDocument>;
     try {
-      const parsed = parsePolicy(document, { field, kind });
+      decoded = decodePolicyDocument(value, { field, kind });
+      const parsed = parsePolicy(decoded.document, { field, kind });
       for (const w of parsed.warnings)
         this.warnings.push({ code: w.code, field: w.field, message: w.message });
     } catch (e) {
+      // The engine names the field itself (`<field>: <message>`); the load error keeps them apart.
       if (e instanceof PolicyError)
         this.fail("policy-invalid", e.field, e.message.slice(e.field.length + 2), e.value);
       throw e;
     }
+    const { document, encoding } = decoded;
     if (encoding === "url-encoded") this.documents.urlEncoded++;
     else this.documents.json++;
     return { document: document as JsonObject, encoding };

@@ -3,7 +3,7 @@
  * Every finding lists the events behind it (none for an unused role: its evidence is absence).
  */
 import type { RoleChainRow } from "./chains.js";
-import type { TrustCheckRow, TrustVerdict } from "./trust.js";
+import { arnName, assumedRoleOf, type TrustCheckRow, type TrustVerdict } from "./trust.js";
 import type { UnusedRoleRow } from "./unused.js";
 
 /**
@@ -52,13 +52,19 @@ export interface TrustFinding {
   event_ids: string[];
 }
 
-export const TRUST_FINDING_COLUMNS: (keyof TrustFinding)[] = [
+/** The columns of {@link TrustFinding} that summarise it, for a table a person reads. */
+export const TRUST_FINDING_SUMMARY_COLUMNS: (keyof TrustFinding)[] = [
   "severity",
   "kind",
   "title",
   "calls",
   "first_seen",
   "last_seen",
+];
+
+/** The columns of {@link TrustFinding}, in display order. */
+export const TRUST_FINDING_COLUMNS: (keyof TrustFinding)[] = [
+  ...TRUST_FINDING_SUMMARY_COLUMNS,
   "role_arn",
   "caller",
   "caller_account",
@@ -74,14 +80,6 @@ export interface FindingOptions {
 }
 
 const SEVERITY_ORDER: Record<FindingSeverity, number> = { high: 0, medium: 1, low: 2, info: 3 };
-
-function roleOf(r: TrustCheckRow): string {
-  return r.snapshot_role_arn ?? r.role_arn ?? "(unknown role)";
-}
-
-function short(arn: string): string {
-  return arn.startsWith("arn:") ? arn.slice(arn.lastIndexOf("/") + 1) || arn : arn;
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -109,7 +107,7 @@ function fromRows(
   rows: TrustCheckRow[],
   explanation: string,
 ): TrustFinding {
-  const roles = [...new Set(rows.map(roleOf))];
+  const roles = [...new Set(rows.map(assumedRoleOf))];
   const callers = [...new Set(rows.map((r) => r.caller))];
   const accounts = [...new Set(rows.map((r) => r.caller_account))];
   const verdicts: Partial<Record<TrustVerdict, number>> = {};
@@ -159,14 +157,14 @@ export function trustFindings(
 
   for (const g of groupBy(
     rows.filter((r) => r.verdict === "succeeded-but-not-allowed"),
-    (r) => `${roleOf(r)}\u0000${r.caller}`,
+    (r) => `${assumedRoleOf(r)}\u0000${r.caller}`,
   )) {
     const r = g[0]!;
     out.push(
       fromRows(
         "succeeded-but-not-allowed",
         "high",
-        `${r.caller} assumed ${short(roleOf(r))} ${plural(g.length, "time")}; the trust policy in the snapshot does not allow it`,
+        `${r.caller} assumed ${arnName(assumedRoleOf(r))} ${plural(g.length, "time")}; the trust policy in the snapshot does not allow it`,
         g,
         explanations(g),
       ),
@@ -177,9 +175,9 @@ export function trustFindings(
     rows.filter((r) => r.outcome === "denied"),
     (r) => r.caller,
   )) {
-    const roles = [...new Set(g.map(roleOf))];
+    const roles = [...new Set(g.map(assumedRoleOf))];
     const probing = roles.length >= minRoles;
-    const parts = groupBy(g, roleOf).map((h) => {
+    const parts = groupBy(g, assumedRoleOf).map((h) => {
       const x = h[0]!;
       const why =
         x.decision === "no-snapshot"
@@ -187,7 +185,7 @@ export function trustFindings(
           : x.decision === "allow"
             ? `trust allows; refused by ${x.denial_reason ?? "another policy"}`
             : `trust ${x.decision}`;
-      return `${short(roleOf(x))} x${h.length} (${why})`;
+      return `${arnName(assumedRoleOf(x))} x${h.length} (${why})`;
     });
     out.push(
       fromRows(
@@ -206,7 +204,7 @@ export function trustFindings(
         r.outcome === "succeeded" &&
         (r.caller_relation === "outside-organization" || r.caller_relation === "unknown-account"),
     ),
-    (r) => `${r.caller_account}\u0000${roleOf(r)}`,
+    (r) => `${r.caller_account}\u0000${assumedRoleOf(r)}`,
   )) {
     const r = g[0]!;
     const where =
@@ -217,7 +215,7 @@ export function trustFindings(
       fromRows(
         "outside-account",
         "medium",
-        `Account ${r.caller_account} (${where}) assumed ${short(roleOf(r))} ${plural(g.length, "time")}`,
+        `Account ${r.caller_account} (${where}) assumed ${arnName(assumedRoleOf(r))} ${plural(g.length, "time")}`,
         g,
         explanations(g),
       ),
@@ -228,7 +226,7 @@ export function trustFindings(
     rows.filter(
       (r) => r.outcome === "succeeded" && r.broad_trust !== null && r.cross_account === true,
     ),
-    (r) => `${roleOf(r)}\u0000${r.caller}`,
+    (r) => `${assumedRoleOf(r)}\u0000${r.caller}`,
   )) {
     const r = g[0]!;
     const shape =
@@ -239,7 +237,7 @@ export function trustFindings(
       fromRows(
         "broad-trust-external",
         r.broad_trust === "public" ? "high" : "medium",
-        `${short(roleOf(r))} ${shape} and was assumed from account ${r.caller_account} by ${r.caller}`,
+        `${arnName(assumedRoleOf(r))} ${shape} and was assumed from account ${r.caller_account} by ${r.caller}`,
         g,
         explanations(g),
       ),
@@ -261,8 +259,8 @@ export function trustFindings(
       verdicts: c.verdicts,
       explanation:
         c.origin_kind === "session-origin-not-in-case"
-          ? `A session of ${c.origin}, whose own assumption is not in the case, assumed ${c.roles.map(short).join(" then ")}.`
-          : `${c.origin} assumed ${c.roles.map(short).join(", whose session assumed ")}; hops linked by the access key each assumption issued.`,
+          ? `A session of ${c.origin}, whose own assumption is not in the case, assumed ${c.roles.map(arnName).join(" then ")}.`
+          : `${c.origin} assumed ${c.roles.map(arnName).join(", whose session assumed ")}; hops linked by the access key each assumption issued.`,
       event_ids: c.event_ids,
     });
   }

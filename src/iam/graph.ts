@@ -6,7 +6,7 @@
  */
 import type { CallerKind } from "./request.js";
 import type { AssumeEventName } from "./assumptions.js";
-import type { TrustCheckRow } from "./trust.js";
+import { arnName, assumedRoleOf, type TrustCheckRow } from "./trust.js";
 
 export type GraphNodeKind = CallerKind | "role";
 
@@ -22,15 +22,8 @@ export interface AssumptionNode {
   in_snapshot: boolean | null;
 }
 
-/** All assumptions of one caller on one role through one STS call. */
-export interface AssumptionEdge {
-  source: string;
-  target: string;
-  source_kind: GraphNodeKind;
-  source_account: string | null;
-  target_account: string | null;
-  event_name: AssumeEventName;
-  cross_account: boolean | null;
+/** What a set of assumptions did, and what the trust check said of them. */
+export interface AssumptionCounts {
   calls: number;
   succeeded: number;
   /** Calls refused for access, and failed for another reason. */
@@ -41,6 +34,43 @@ export interface AssumptionEdge {
   trust_not_allowed: number;
   undetermined: number;
   not_in_snapshot: number;
+}
+
+/** The keys of {@link AssumptionCounts}, in display order (counts add up across edges). */
+export const ASSUMPTION_COUNT_KEYS: (keyof AssumptionCounts)[] = [
+  "calls",
+  "succeeded",
+  "denied",
+  "failed",
+  "trust_allowed",
+  "trust_not_allowed",
+  "undetermined",
+  "not_in_snapshot",
+];
+
+/** Counts of no assumption, to add to. */
+export function noAssumptions(): AssumptionCounts {
+  return {
+    calls: 0,
+    succeeded: 0,
+    denied: 0,
+    failed: 0,
+    trust_allowed: 0,
+    trust_not_allowed: 0,
+    undetermined: 0,
+    not_in_snapshot: 0,
+  };
+}
+
+/** All assumptions of one caller on one role through one STS call. */
+export interface AssumptionEdge extends AssumptionCounts {
+  source: string;
+  target: string;
+  source_kind: GraphNodeKind;
+  source_account: string | null;
+  target_account: string | null;
+  event_name: AssumeEventName;
+  cross_account: boolean | null;
   first_seen: string;
   last_seen: string;
 }
@@ -48,11 +78,6 @@ export interface AssumptionEdge {
 export interface AssumptionGraph {
   nodes: AssumptionNode[];
   edges: AssumptionEdge[];
-}
-
-function label(id: string): string {
-  if (id.startsWith("arn:")) return id.slice(id.lastIndexOf("/") + 1) || id;
-  return id;
 }
 
 /**
@@ -75,18 +100,18 @@ export function assumptionGraphOf(
     }
   };
   for (const r of rows) {
-    const target = r.snapshot_role_arn ?? r.role_arn ?? "(unknown role)";
+    const target = assumedRoleOf(r);
     node({
       id: r.caller,
       kind: r.caller_kind === "role-session" ? "role" : r.caller_kind,
-      label: label(r.caller),
+      label: arnName(r.caller),
       account: r.caller_account,
       in_snapshot: r.caller_kind === "role-session" ? false : null,
     });
     node({
       id: target,
       kind: "role",
-      label: label(target),
+      label: arnName(target),
       account: r.role_account,
       in_snapshot: r.snapshot_role_arn !== null,
     });
@@ -101,14 +126,7 @@ export function assumptionGraphOf(
         target_account: r.role_account,
         event_name: r.event_name,
         cross_account: r.cross_account,
-        calls: 0,
-        succeeded: 0,
-        denied: 0,
-        failed: 0,
-        trust_allowed: 0,
-        trust_not_allowed: 0,
-        undetermined: 0,
-        not_in_snapshot: 0,
+        ...noAssumptions(),
         first_seen: r.event_time,
         last_seen: r.event_time,
       };
@@ -142,14 +160,7 @@ export const ASSUMPTION_EDGE_COLUMNS: (keyof AssumptionEdge)[] = [
   "source",
   "target",
   "event_name",
-  "calls",
-  "succeeded",
-  "denied",
-  "failed",
-  "trust_allowed",
-  "trust_not_allowed",
-  "undetermined",
-  "not_in_snapshot",
+  ...ASSUMPTION_COUNT_KEYS,
   "cross_account",
   "source_kind",
   "source_account",

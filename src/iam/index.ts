@@ -71,10 +71,17 @@ export {
   type TrustContext,
   type TrustVerdict,
 } from "./trust.js";
-export { ROLE_CHAIN_COLUMNS, roleChains, type RoleChainRow } from "./chains.js";
 export {
+  ROLE_CHAIN_COLUMNS,
+  ROLE_CHAIN_SUMMARY_COLUMNS,
+  roleChains,
+  type RoleChainRow,
+} from "./chains.js";
+export {
+  ASSUMPTION_COUNT_KEYS,
   ASSUMPTION_EDGE_COLUMNS,
   assumptionGraphOf,
+  type AssumptionCounts,
   type AssumptionEdge,
   type AssumptionGraph,
   type AssumptionNode,
@@ -84,6 +91,7 @@ export { UNUSED_ROLE_COLUMNS, unusedRolesSql, type UnusedRoleRow } from "./unuse
 export {
   TRUST_FINDING_COLUMNS,
   TRUST_FINDING_KINDS,
+  TRUST_FINDING_SUMMARY_COLUMNS,
   trustFindings,
   type FindingOptions,
   type FindingSeverity,

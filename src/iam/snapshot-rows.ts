@@ -2,6 +2,7 @@
  * What `iam load` reads a snapshot file into: one row type per table, the parsed file, its
  * warnings, and the error of a file that cannot be stored (see snapshot.ts).
  */
+import type { DocumentEncoding } from "./policy/index.js";
 
 export const IAM_DOCUMENT_KINDS = [
   "authorization-details",
@@ -52,8 +53,7 @@ export interface SnapshotWarning {
   message: string;
 }
 
-/** How a policy document arrived: an object, JSON text, or URL-encoded JSON text. */
-export type DocumentEncoding = "object" | "json-text" | "url-encoded";
+export type { DocumentEncoding };
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };

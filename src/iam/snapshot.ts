@@ -11,7 +11,8 @@
  * odd but harmless (a date that is not a date, an unknown policy element) becomes a warning kept
  * with the snapshot.
  */
-import { DocumentReader, describe, join } from "./document-reader.js";
+import { DocumentReader, join } from "./document-reader.js";
+import { describe } from "./policy/document.js";
 import {
   IamLoadError,
   type IamDocumentKind,

@@ -8,6 +8,7 @@
  */
 import { kindsOfRows } from "../query/columns.js";
 import type { Case, QueryResult, SqlParams } from "../query/case.js";
+import { outcomeOf, type CallOutcome } from "../query/sts-regions.js";
 import {
   evaluatePolicy,
   parsePolicy,
@@ -47,8 +48,7 @@ export const TRUST_VERDICTS = [
 ] as const;
 export type TrustVerdict = (typeof TRUST_VERDICTS)[number];
 
-/** What the log says happened. */
-export type CallOutcome = "succeeded" | "denied" | "failed";
+export type { CallOutcome };
 
 /**
  * Where the caller's identity comes from:
@@ -176,6 +176,16 @@ export const TRUST_CHECK_COLUMNS: (keyof TrustCheckRow)[] = [
   "session_arn",
 ];
 
+/** The role a call assumed: its ARN in the snapshot when one holds it, else as asked for. */
+export function assumedRoleOf(row: Pick<TrustCheckRow, "snapshot_role_arn" | "role_arn">): string {
+  return row.snapshot_role_arn ?? row.role_arn ?? "(unknown role)";
+}
+
+/** The last part of an ARN (a role's or a user's name), for labels; any other key as it is. */
+export function arnName(id: string): string {
+  return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) || id : id;
+}
+
 /** A role of the snapshot with its parsed trust policy. */
 export interface SnapshotRole {
   arn: string;
@@ -284,13 +294,6 @@ export async function trustContext(
       { name: "roles", sql: ROLES_SQL, params: {} },
     ],
   };
-}
-
-const ACCESS_DENIED = /AccessDenied|Unauthorized|NotAuthorized/i;
-
-export function outcomeOf(errorCode: string | null): CallOutcome {
-  if (errorCode === null) return "succeeded";
-  return ACCESS_DENIED.test(errorCode) ? "denied" : "failed";
 }
 
 /** What refused a denied call, read from the error message STS logs. */

@@ -7,6 +7,7 @@ import {
   filtersToSql,
   listValue,
   normalizeFilters,
+  oneOf,
   QueryOptionsError,
   type QueryFilters,
   type SqlFragment,
@@ -55,24 +56,6 @@ export interface PrincipalRegionRow {
   errors: number;
   first_seen: string;
   last_seen: string;
-}
-
-function oneOf<T extends string>(
-  value: T | undefined,
-  allowed: readonly T[],
-  option: string,
-  fallback: T,
-): T {
-  const v = value ?? fallback;
-  if (!allowed.includes(v)) {
-    throw new QueryOptionsError(
-      "value-invalid",
-      option,
-      value,
-      `${option} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return v;
 }
 
 const REGION_SQL: Record<RegionBasis, string> = {

@@ -5,7 +5,13 @@
  * have matched must be exactly the outside calls the query found.
  */
 import type { Case, SqlParams } from "./case.js";
-import { filtersToSql, normalizeFilters, QueryOptionsError, type QueryFilters } from "./filters.js";
+import {
+  filtersToSql,
+  normalizeFilters,
+  oneOf,
+  QueryOptionsError,
+  type QueryFilters,
+} from "./filters.js";
 import { filterPatternToSql, matchFilterPattern, parseFilterPattern } from "./filter-pattern.js";
 import { regionLockFromRegions } from "./region-lock.js";
 import { outsideCallsSql } from "./sts-outside.js";
@@ -224,15 +230,7 @@ export async function checkFilterPattern(
   pattern: string,
   options: FilterPatternCheckOptions,
 ): Promise<FilterPatternCheck> {
-  const evaluation = options.evaluation ?? "sql";
-  if (!(PATTERN_EVALUATIONS as readonly string[]).includes(evaluation)) {
-    throw new QueryOptionsError(
-      "value-invalid",
-      "evaluation",
-      evaluation,
-      `evaluation must be one of ${PATTERN_EVALUATIONS.join(", ")}`,
-    );
-  }
+  const evaluation = oneOf(options.evaluation, PATTERN_EVALUATIONS, "evaluation", "sql");
   const tree = parseFilterPattern(pattern);
   const where = filtersToSql(normalizeFilters(options), { alias: "e" });
   const outside = outsideCallsSql(regionLockFromRegions(options.allowedRegions), options);

@@ -118,6 +118,25 @@ function list(values: string[] | undefined, option: string): string[] {
   return out;
 }
 
+/** A value of a closed list (`fallback` when absent); `option` names it in the error. */
+export function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  option: string,
+  fallback: T,
+): T {
+  const v = value ?? fallback;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new QueryOptionsError(
+      "value-invalid",
+      option,
+      value,
+      `${option} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return v as T;
+}
+
 /** Validates and normalises the options. */
 export function normalizeFilters(options: QueryFilters = {}): NormalizedFilters {
   const from = options.from === undefined ? null : parseTime(options.from, "from");

@@ -15,7 +15,13 @@ import {
   type RegionLock,
 } from "./region-lock.js";
 import type { Decision } from "../iam/policy/index.js";
-import { PRINCIPAL_KEY_SQL, STS_COLUMNS_SQL, STS_SOURCE } from "./sts-regions.js";
+import {
+  outcomeOf,
+  PRINCIPAL_KEY_SQL,
+  STS_COLUMNS_SQL,
+  STS_SOURCE,
+  type CallOutcome,
+} from "./sts-regions.js";
 import { governance, parseOrganization, type Organization } from "./organization.js";
 import type { ColumnKinds } from "./columns.js";
 import { QueryOptionsError } from "./filters.js";
@@ -211,8 +217,6 @@ ORDER BY event_time, event_id`;
   return { sql, params: { ...where.params, allowed_patterns: listValue(patterns) } };
 }
 
-const ACCESS_DENIED = /AccessDenied|Unauthorized/i;
-
 /** A service-linked role: SCPs do not apply to it. */
 const SERVICE_LINKED = /:role\/aws-service-role\//;
 
@@ -220,6 +224,13 @@ const FEDERATED_TYPES = new Set(["SAMLUser", "WebIdentityUser"]);
 const FEDERATED_CALLS = new Set(["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"]);
 
 type Verdict = Pick<OutsideCallRow, "verdict" | "undetermined_keys" | "explanation">;
+
+/** The verdict on a call the policy would deny, by what happened to it. */
+const DENIED_VERDICT: Record<CallOutcome, OutsideVerdict> = {
+  succeeded: "succeeded-would-be-denied",
+  denied: "denied-as-policy-would",
+  failed: "failed-would-be-denied",
+};
 
 /** What decides a call's verdict besides the policy: the organization and the trails' accounts. */
 interface Governors {
@@ -305,12 +316,7 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
         explanation: whyNotDenied(decision),
       };
     case "deny": {
-      const v: OutsideVerdict =
-        call.error_code === null
-          ? "succeeded-would-be-denied"
-          : ACCESS_DENIED.test(call.error_code)
-            ? "denied-as-policy-would"
-            : "failed-would-be-denied";
+      const v = DENIED_VERDICT[outcomeOf(call.error_code)];
       return { verdict: v, undetermined_keys: [], explanation: decision.explanation };
     }
   }

@@ -11,10 +11,29 @@
  * so every breakdown here shows the three side by side with the endpoint type.
  */
 import type { Case, QueryResult, Row } from "./case.js";
-import { filtersToSql, normalizeFilters, QueryOptionsError, type QueryFilters } from "./filters.js";
+import {
+  filtersToSql,
+  normalizeFilters,
+  oneOf,
+  QueryOptionsError,
+  type QueryFilters,
+} from "./filters.js";
 
 /** The STS event source. */
 export const STS_SOURCE = "sts.amazonaws.com";
+
+/** What the log says happened to a call. */
+export type CallOutcome = "succeeded" | "denied" | "failed";
+
+// The error codes of a refusal: AccessDenied from STS, UnauthorizedOperation and NotAuthorized
+// from other services. Any other error (an expired token, a bad parameter) is a failure.
+const ACCESS_DENIED = /AccessDenied|Unauthorized|NotAuthorized/i;
+
+/** A call's outcome from its `errorCode`: none, a refusal, or another failure. */
+export function outcomeOf(errorCode: string | null): CallOutcome {
+  if (errorCode === null) return "succeeded";
+  return ACCESS_DENIED.test(errorCode) ? "denied" : "failed";
+}
 
 // The region in a host name such as sts.eu-west-1.amazonaws.com, sts-fips.us-east-2.amazonaws.com
 // or vpce-0a1b-x.sts.eu-west-1.vpce.amazonaws.com.
@@ -132,15 +151,7 @@ export async function stsByRegion(
   c: Case,
   options: StsByRegionOptions = {},
 ): Promise<QueryResult<StsRegionRow>> {
-  const groupBy = options.groupBy ?? "both";
-  if (!(STS_GROUPINGS as readonly string[]).includes(groupBy)) {
-    throw new QueryOptionsError(
-      "value-invalid",
-      "groupBy",
-      groupBy,
-      `groupBy must be one of ${STS_GROUPINGS.join(", ")}, got ${JSON.stringify(groupBy)}`,
-    );
-  }
+  const groupBy = oneOf(options.groupBy, STS_GROUPINGS, "groupBy", "both");
   const limit = limitOf(options.eventIdLimit);
   const where = filtersToSql(normalizeFilters(options), {
     regionColumns: ["aws_region", "sts_serving_region"],

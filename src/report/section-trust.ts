@@ -1,8 +1,8 @@
 /** The report's trust section: role assumptions decided against the trust policies. */
 import { roleAssumptionChart } from "../chart/trust.js";
 import { trustCheck } from "../iam/check.js";
-import { ROLE_CHAIN_COLUMNS } from "../iam/chains.js";
-import { TRUST_FINDING_COLUMNS } from "../iam/findings.js";
+import { ROLE_CHAIN_COLUMNS, ROLE_CHAIN_SUMMARY_COLUMNS } from "../iam/chains.js";
+import { TRUST_FINDING_COLUMNS, TRUST_FINDING_SUMMARY_COLUMNS } from "../iam/findings.js";
 import { ASSUMPTION_EDGE_COLUMNS } from "../iam/graph.js";
 import { TRUST_CHECK_COLUMNS, TRUST_VERDICTS } from "../iam/trust.js";
 import { UNUSED_ROLE_COLUMNS } from "../iam/unused.js";
@@ -48,15 +48,7 @@ export async function trustSection(c: Case, filters: QueryFilters): Promise<Repo
         title: "Trust-policy findings",
         description: "What to act on, most severe first, each with the events it rests on.",
         columns: cols(...TRUST_FINDING_COLUMNS),
-        htmlColumns: cols(
-          "severity",
-          "kind",
-          "title",
-          "calls",
-          "first_seen",
-          "last_seen",
-          "explanation",
-        ),
+        htmlColumns: cols(...TRUST_FINDING_SUMMARY_COLUMNS, "explanation"),
         rows: trust.findings,
         sql,
         derivation,
@@ -85,15 +77,7 @@ export async function trustSection(c: Case, filters: QueryFilters): Promise<Repo
         description:
           "Sessions of roles assuming other roles, linked by the access keys issued and used.",
         columns: cols(...ROLE_CHAIN_COLUMNS),
-        htmlColumns: cols(
-          "path",
-          "hops",
-          "chains",
-          "last_outcome",
-          "cross_account_hops",
-          "first_seen",
-          "last_seen",
-        ),
+        htmlColumns: cols(...ROLE_CHAIN_SUMMARY_COLUMNS),
         rows: trust.chains,
         sql,
         derivation,

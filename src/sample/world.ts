@@ -443,12 +443,3 @@ export function buildWorld(root: Random): World {
   };
   return { users, roles, vendorRole, habits };
 }
-
-/** A caller that assumes a role in the sample, and the trust statement that lets it (or not). */
-export interface TrustRelation {
-  roleKey: string;
-  callerArn: string;
-  /** Sid of the allowing statement in the role's trust policy, or null when none allows it. */
-  allowedBy: string | null;
-  note?: string;
-}

@@ -130,7 +130,8 @@ const STATEMENT_KEYS = new Set([
 ]);
 const PRINCIPAL_KEYS = ["AWS", "Service", "Federated", "CanonicalUser"] as const;
 
-function describe(value: unknown): string {
+/** A value for a message: its JSON, cut to 80 characters. */
+export function describe(value: unknown): string {
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -169,12 +170,21 @@ class Parser {
   }
 }
 
+/** How a policy document arrived: an object, JSON text, or URL-encoded JSON text. */
+export type DocumentEncoding = "object" | "json-text" | "url-encoded";
+
 /** Turns the input into a plain object: decodes JSON strings and URL-encoded JSON strings. */
-function decode(input: unknown, p: Parser): Record<string, unknown> {
+function decode(
+  input: unknown,
+  p: Parser,
+): { document: Record<string, unknown>; encoding: DocumentEncoding } {
   let value = input;
+  let encoding: DocumentEncoding = "object";
   if (typeof value === "string") {
     let text = value.trim();
+    encoding = "json-text";
     if (!text.startsWith("{") && text.includes("%")) {
+      encoding = "url-encoded";
       // The raw IAM API percent-encodes documents (RFC 3986). A `+` is left as is: in this
       // encoding a space is `%20`, and `+` may be a literal character of a value.
       try {
@@ -207,7 +217,19 @@ function decode(input: unknown, p: Parser): Record<string, unknown> {
       value,
     );
   }
-  return value as Record<string, unknown>;
+  return { document: value as Record<string, unknown>, encoding };
+}
+
+/**
+ * Decodes a policy document as {@link parsePolicy} does (an object, JSON text or URL-encoded JSON
+ * text) without parsing its statements, for callers that keep the document as it was: the
+ * decoded object and how it arrived. Throws {@link PolicyError} when it is not a JSON object.
+ */
+export function decodePolicyDocument(
+  input: unknown,
+  source?: PolicySource,
+): { document: Record<string, unknown>; encoding: DocumentEncoding } {
+  return decode(input, new Parser(source?.field ?? "", source));
 }
 
 function parsePrincipal(value: unknown, path: string, p: Parser): PrincipalSet {
@@ -402,7 +424,7 @@ function parseStatement(raw: unknown, path: string, policy: Policy, p: Parser): 
  */
 export function parsePolicy(input: unknown, source?: PolicySource): Policy {
   const p: Parser = new Parser(source?.field ?? "", source);
-  const doc = decode(input, p);
+  const doc = decode(input, p).document;
   const version = doc.Version;
   if (version !== undefined && typeof version !== "string") {
     p.fail(

@@ -18,8 +18,10 @@ export {
 export {
   POLICY_ERROR_CODES,
   PolicyError,
+  decodePolicyDocument,
   parsePolicy,
   type ConditionEntry,
+  type DocumentEncoding,
   type Effect,
   type Policy,
   type PolicyErrorCode,

@@ -75,13 +75,6 @@ export function parseTemplate(raw: string, variables: boolean): Template {
   return { raw, parts };
 }
 
-/** The variable names a template uses. */
-export function templateVariables(t: Template): string[] {
-  const out: string[] = [];
-  for (const p of t.parts ?? []) if ("variable" in p) out.push(p.variable);
-  return out;
-}
-
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
