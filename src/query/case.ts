@@ -4,6 +4,7 @@
  */
 import {
   JSDuckDBValueConverter,
+  StatementType,
   listValue,
   type DuckDBPreparedStatement,
   type DuckDBResult,
@@ -15,6 +16,7 @@ import { CaseDatabase, type OpenCaseOptions } from "../store/database.js";
 import { QueryOptionsError } from "./filters.js";
 import { arrowFromColumns, kindsOf, type ColumnKinds } from "./columns.js";
 import { checkStatementType, describeSqlError, refuseSeveral, SqlRefusedError } from "./sandbox.js";
+import { RowReader, parseJsonText, planRows, plainValue } from "./result-rows.js";
 
 /**
  * A value that can be bound to a `$name` parameter. A Date binds as its ISO 8601 text (compare
@@ -79,18 +81,14 @@ export class Case {
    * anything else is a `SqlRefusedError`, and a query DuckDB rejects a `SqlFailedError`.
    */
   async sql<T = Row>(sql: string, params: SqlParams = {}): Promise<QueryResult<T>> {
-    const prepared = await this.prepare(sql, params);
-    try {
-      const reader = await prepared.runAndReadAll().catch((e: Error) => {
-        throw this.sandboxed ? describeSqlError(e, sql) : e;
-      });
-      const columns = reader.columnNames();
-      const types = reader.columnTypes();
-      const rows = reader.getRowObjectsJS().map((r) => plainRow(r, types, columns)) as T[];
-      return { rows, columns, types: kindsOf(columns, types), sql, params };
-    } finally {
-      prepared.destroySync();
+    const { result, reader, columns, types } = await this.rowsResult(sql, params, false);
+    const rows: Row[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      reader.read(chunk, rows);
     }
+    return { rows: rows as T[], columns, types: kindsOf(columns, types), sql, params };
   }
 
   /**
@@ -106,15 +104,94 @@ export class Case {
     sql: string,
     params: SqlParams = {},
   ): Promise<{ columns: string[]; types: ColumnKinds; pages: AsyncGenerator<T[]> }> {
-    const result = await this.streamResult(sql, params);
-    const columns = result.columnNames();
-    const types = result.columnTypes();
+    const { result, reader, columns, types } = await this.rowsResult(sql, params, true);
     async function* pages(): AsyncGenerator<T[]> {
-      for await (const page of result.yieldRowObjectJs()) {
-        yield page.map((r) => plainRow(r, types, columns)) as T[];
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (!chunk || chunk.rowCount === 0) return;
+        const page: Row[] = [];
+        reader.read(chunk, page);
+        yield page as T[];
       }
     }
     return { columns, types: kindsOf(columns, types), pages: pages() };
+  }
+
+  /**
+   * Runs a statement for its rows: wrapped so that its text columns come packed (see
+   * result-rows.ts) when that is possible, as it is otherwise. The columns and their types are
+   * the statement's own either way.
+   */
+  private async rowsResult(
+    sql: string,
+    params: SqlParams,
+    streaming: boolean,
+  ): Promise<{ result: DuckDBResult; reader: RowReader; columns: string[]; types: DuckDBType[] }> {
+    const prepared = await this.prepare(sql, params);
+    const execute = (p: DuckDBPreparedStatement): Promise<DuckDBResult> =>
+      (streaming ? p.stream() : p.run()).catch((e: Error) => {
+        throw this.sandboxed ? describeSqlError(e, sql) : e;
+      });
+    try {
+      const plan = planRows(prepared, sql);
+      const wrapped =
+        plan.wrapped === null ? null : await this.prepareWrapped(plan.wrapped, params);
+      if (wrapped === null) {
+        const result = await execute(prepared);
+        const columns = result.columnNames();
+        const types = result.columnTypes();
+        return { result, reader: new RowReader(columns, types, null), columns, types };
+      }
+      try {
+        const result = await execute(wrapped);
+        const resultTypes = result.columnTypes();
+        // The statement's types: packed columns had a definite type when it was prepared; the
+        // others are the wrapped result's, in order after the packed text.
+        let direct = 1;
+        const types = plan.names.map((_, i) =>
+          plan.packed.includes(i) ? prepared.columnType(i) : resultTypes[direct++]!,
+        );
+        return {
+          result,
+          reader: new RowReader(plan.names, resultTypes, plan.packed),
+          columns: plan.names,
+          types,
+        };
+      } finally {
+        wrapped.destroySync();
+      }
+    } finally {
+      prepared.destroySync();
+    }
+  }
+
+  /**
+   * Prepares the packing query, or returns null when DuckDB does not take the statement as a
+   * subquery (a trailing `;`, a statement that is not a plain query): the statement then runs as
+   * it is, and its rows are the same, read more slowly.
+   */
+  private async prepareWrapped(
+    wrapped: string,
+    params: SqlParams,
+  ): Promise<DuckDBPreparedStatement | null> {
+    let prepared: DuckDBPreparedStatement;
+    try {
+      if (this.sandboxed) {
+        const statements = await this.database.connection.extractStatements(wrapped);
+        if (statements.count !== 1) return null;
+        prepared = await statements.prepare(0);
+      } else {
+        prepared = await this.database.connection.prepare(wrapped);
+      }
+    } catch {
+      return null;
+    }
+    if (prepared.statementType !== StatementType.SELECT) {
+      prepared.destroySync();
+      return null;
+    }
+    prepared.bind(bind(params));
+    return prepared;
   }
 
   /**
@@ -135,7 +212,7 @@ export class Case {
       converted.forEach((column, i) => {
         const target = values[i]!;
         const json = kinds[columns[i]!] === "json" && types[i]!.alias === "JSON";
-        for (const v of column) target.push(json && typeof v === "string" ? parseJson(v) : v);
+        for (const v of column) target.push(json && typeof v === "string" ? parseJsonText(v) : v);
       });
     }
     return arrowFromColumns(columns, kinds, values);
@@ -223,37 +300,4 @@ function bind(params: SqlParams): Record<string, DuckDBValue> {
   return out;
 }
 
-function parseJson(text: string): RowValue {
-  try {
-    return JSON.parse(text) as RowValue;
-  } catch {
-    return text;
-  }
-}
-
-/** Converts DuckDB's JS values: bigint to number when exact, Date to an ISO string. */
-export function plainValue(value: unknown): RowValue {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "bigint") {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plainValue);
-  if (typeof value === "object") {
-    const out: Record<string, RowValue> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = plainValue(v);
-    return out;
-  }
-  return value as RowValue;
-}
-
-function plainRow(row: Record<string, unknown>, types: DuckDBType[], columns: string[]): Row {
-  const out: Row = {};
-  columns.forEach((k, i) => {
-    const v = row[k];
-    out[k] = types[i]!.alias === "JSON" && typeof v === "string" ? parseJson(v) : plainValue(v);
-  });
-  return out;
-}
+export { plainValue };
