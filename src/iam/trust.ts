@@ -6,10 +6,11 @@
  * few next to the case, come to JS, where the policy engine decides each one. Nothing is guessed:
  * a decision that depends on a key the log cannot tell is `undetermined`, with the keys named.
  */
-import { kindsOfRows } from "../query/columns.js";
+import type { ColumnKind, ColumnKinds } from "../query/columns.js";
 import type { Case, QueryResult, SqlParams } from "../query/case.js";
 import { outcomeOf, type CallOutcome } from "../query/sts-regions.js";
 import {
+  DecisionCache,
   evaluatePolicy,
   parsePolicy,
   summarizeConditionKeys,
@@ -176,6 +177,29 @@ export const TRUST_CHECK_COLUMNS: (keyof TrustCheckRow)[] = [
   "session_arn",
 ];
 
+/**
+ * The kind of each column of {@link TrustCheckRow} (declared: inferring them from the values
+ * took longer than deciding the calls, and a column with no value in a case keeps its kind).
+ */
+export const TRUST_CHECK_TYPES: ColumnKinds = Object.fromEntries(
+  TRUST_CHECK_COLUMNS.map((c): [string, ColumnKind] => [
+    c,
+    c === "event_time"
+      ? "timestamp"
+      : c === "snapshot_id" || c === "trust_versions"
+        ? "integer"
+        : c === "cross_account" || c === "mfa"
+          ? "boolean"
+          : c === "event_ids" ||
+              c === "trails" ||
+              c === "deciding_statements" ||
+              c === "unknown_keys" ||
+              c === "delegated_to_accounts"
+            ? "string[]"
+            : "string",
+  ]),
+);
+
 /** The role a call assumed: its ARN in the snapshot when one holds it, else as asked for. */
 export function assumedRoleOf(row: Pick<TrustCheckRow, "snapshot_role_arn" | "role_arn">): string {
   return row.snapshot_role_arn ?? row.role_arn ?? "(unknown role)";
@@ -335,8 +359,15 @@ function statementLabel(d: Decision, i: number): string {
   return t.sid ?? `#${t.index}`;
 }
 
-/** Decides one call against the context. */
-export function decideCall(call: AssumptionCall, ctx: TrustContext): TrustCheckRow {
+/**
+ * Decides one call against the context. Give a `DecisionCache` (made with `{ kind: "trust" }`)
+ * when deciding many calls: each distinct request is then evaluated once, with the same result.
+ */
+export function decideCall(
+  call: AssumptionCall,
+  ctx: TrustContext,
+  cache?: DecisionCache,
+): TrustCheckRow {
   const caller = callerOf(call);
   const role = call.snapshot_role_arn ? ctx.roles.get(call.snapshot_role_arn) : undefined;
   const roleAccount = call.role_account;
@@ -392,11 +423,14 @@ export function decideCall(call: AssumptionCall, ctx: TrustContext): TrustCheckR
       : `The call does not name the role it asked for (no requestParameters.roleArn), so no trust policy can be checked.`;
     return row;
   }
-  const decision = evaluatePolicy(role.policy, request, { kind: "trust" });
+  const decision = cache
+    ? cache.evaluate(role.policy, request)
+    : evaluatePolicy(role.policy, request, { kind: "trust" });
   row.decision = decision.decision;
   row.deciding_statements = decision.decidingStatements.map((i) => statementLabel(decision, i));
-  row.unknown_keys = decision.unknownKeys;
-  row.delegated_to_accounts = decision.delegatesToAccount;
+  // Copies: a cached decision is shared by every call that hit it.
+  row.unknown_keys = [...decision.unknownKeys];
+  row.delegated_to_accounts = [...decision.delegatesToAccount];
   row.explanation = decision.explanation;
   if (decision.decision === "allow" && decision.decidingStatements.length > 0) {
     const breadths = decision.decidingStatements.map(
@@ -433,11 +467,12 @@ export async function decideAssumptions(
 ): Promise<DecidedAssumptions> {
   const { context, queries } = await trustContext(c);
   const { rows: calls, sql, params } = await selectAssumptions(c, options);
-  const rows = calls.map((call) => decideCall(call, context));
+  const cache = new DecisionCache({ kind: "trust" });
+  const rows = calls.map((call) => decideCall(call, context, cache));
   return {
     rows,
     columns: [...TRUST_CHECK_COLUMNS],
-    types: kindsOfRows(TRUST_CHECK_COLUMNS, rows),
+    types: { ...TRUST_CHECK_TYPES },
     sql,
     params,
     context,

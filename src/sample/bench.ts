@@ -43,6 +43,11 @@ const REGIONS = [
   "sa-east-1",
 ];
 const ORG = "o-h3n8q2v5xk";
+
+/** The accounts of the bench archive; the first delivers in the organization-trail layout. */
+export const BENCH_ACCOUNTS: readonly string[] = Array.from({ length: 10 }, (_, i) =>
+  String(210000000000 + i * 101010101 + 7),
+);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const START = Date.UTC(2026, 8, 1);
@@ -189,7 +194,7 @@ function stamp(ms: number): string {
 export async function writeBenchArchive(options: BenchArchiveOptions): Promise<BenchArchiveResult> {
   const rng = new Random(options.seed ?? 1).fork("bench");
   const ids = new Ids(rng);
-  const accounts = Array.from({ length: 10 }, (_, i) => String(210000000000 + i * 101010101 + 7));
+  const accounts = BENCH_ACCOUNTS;
   const people = new Map(accounts.map((a) => [a, principals(rng, ids, a)]));
   const dirs = new Set<string>();
   let buffer = Buffer.allocUnsafe(1 << 20);

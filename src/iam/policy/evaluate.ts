@@ -264,13 +264,21 @@ export function evaluatePolicies(
   request: RequestContext,
   options?: EvaluateOptions,
 ): Decision {
-  const ctx = prepareContext(request);
+  return evaluatePrepared(policies, prepareContext(request), options);
+}
+
+/** {@link evaluatePolicies} on a request already prepared (see `DecisionCache`). */
+export function evaluatePrepared(
+  policies: readonly Policy[],
+  ctx: PreparedContext,
+  options?: EvaluateOptions,
+): Decision {
   const statements: StatementTrace[] = [];
   policies.forEach((policy, i) => {
     const kind = options?.kind ?? policy.kind;
     for (const s of policy.statements) statements.push(evaluateStatement(s, i, kind, ctx));
   });
-  return combine(statements, request, policies.length > 1, statements.length === 0);
+  return combine(statements, ctx.request, policies.length > 1, statements.length === 0);
 }
 
 /** Evaluates one policy against one request. */

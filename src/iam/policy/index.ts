@@ -43,6 +43,7 @@ export {
 } from "./condition.js";
 export type { ElementMatch } from "./action.js";
 export type { PrincipalMatch } from "./principal.js";
+export { DecisionCache, keysRead } from "./cache.js";
 export {
   evaluatePolicies,
   evaluatePolicy,
