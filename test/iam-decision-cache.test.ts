@@ -2,11 +2,12 @@
  * The trust check decides each distinct request once (`DecisionCache`): a call whose request the
  * engine sees as one already decided gets that decision. These tests prove the cache changes no
  * answer: every call of the sample case and of a generated bench case, decided with and without
- * it, gives the same row (explanation included); and, on the engine alone, requests that differ
+ * it, gives the same row (explanation included), and so does every STS call of the sample against
+ * the region-lock SCP (as `stsOutsideRegions` asks); and, on the engine alone, requests that differ
  * only in keys a policy does not read share a decision while any difference in what it reads
  * (a condition key, a policy variable, the principal, the action or resource) is decided anew.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,11 +18,18 @@ import {
   evaluatePolicy,
   keysRead,
   parsePolicy,
+  wouldDeny,
   type RequestContext,
 } from "../src/iam/policy/index.js";
 import { decideCall, trustContext } from "../src/iam/trust.js";
 import { ingest, loadIamSnapshots, openCase, type Case } from "../src/index.js";
 import { writeBenchArchive } from "../src/sample/bench.js";
+import {
+  evaluateCall,
+  regionLockFromPolicy,
+  type LoggedStsCall,
+} from "../src/query/region-lock.js";
+import { outsideCallsSql } from "../src/query/sts-outside.js";
 import { benchIamExports } from "../src/sample/bench-iam.js";
 import { ROOT } from "./helpers/sample-case.js";
 
@@ -65,6 +73,24 @@ describe("the decision cache on cases", () => {
       const cache = await expectSameDecisions(c);
       expect(cache.misses).toBeGreaterThan(10);
       expect(cache.hits).toBeGreaterThan(0);
+
+      // The region lock (an SCP) over every STS call of the sample, as stsOutsideRegions asks it.
+      const scp = JSON.parse(
+        readFileSync(join(SAMPLE, "policies", "region-lock-scp.json"), "utf8"),
+      ) as unknown;
+      const lock = regionLockFromPolicy(scp);
+      const everywhere = regionLockFromPolicy(scp, { allowedRegions: ["eu-north-1"] });
+      const locks = [lock, everywhere];
+      for (const l of locks) {
+        const { sql, params } = outsideCallsSql(l, {});
+        const calls = (await c.sql<LoggedStsCall>(sql, params)).rows;
+        expect(calls.length).toBeGreaterThan(20);
+        const scpCache = new DecisionCache({ kind: "scp" });
+        for (const call of calls) {
+          expect(evaluateCall(l, call, {}, scpCache)).toEqual(evaluateCall(l, call));
+        }
+        expect(scpCache.hits).toBeGreaterThan(scpCache.misses);
+      }
     } finally {
       c.close();
     }
@@ -175,6 +201,35 @@ describe("the decision cache on the engine", () => {
       expect(cache.evaluate(policy, r)).toEqual(evaluatePolicy(policy, r, { kind: "trust" }));
     }
     expect(cache.hits).toBe(2 + variants.length);
+  });
+
+  it("should share an SCP's decision between callers, which an SCP does not read", () => {
+    const scp = parsePolicy(
+      {
+        Version: "2012-10-17",
+        Statement: {
+          Effect: "Deny",
+          Action: "sts:*",
+          Resource: "*",
+          Condition: { StringNotEquals: { "aws:RequestedRegion": "us-east-1" } },
+        },
+      },
+      { kind: "scp" },
+    );
+    const cache = new DecisionCache({ kind: "scp" });
+    const asked = [
+      { ...base, keys: { "aws:RequestedRegion": "eu-west-1" } },
+      {
+        ...base,
+        keys: { "aws:RequestedRegion": "eu-west-1" },
+        principal: { type: "AWS" as const, accountId: "444455556666" },
+      },
+      { ...base, keys: { "aws:RequestedRegion": "us-east-1" } },
+    ];
+    for (const r of asked) {
+      expect(wouldDeny(scp, r, { cache })).toEqual(wouldDeny(scp, r));
+    }
+    expect([cache.hits, cache.misses]).toEqual([1, 2]);
   });
 
   it("should decide the engine's benchmark workload as the engine alone does", () => {

@@ -9,6 +9,7 @@ import {
   parsePolicy,
   PolicyError,
   wouldDeny,
+  type DecisionCache,
   type ContextValue,
   type Decision,
   type DenyVerdict,
@@ -256,6 +257,7 @@ export function evaluateCall(
   lock: RegionLock,
   call: LoggedStsCall,
   known: Record<string, ContextValue | null> = {},
+  cache?: DecisionCache,
 ): { verdict: DenyVerdict; decision: Decision } {
-  return wouldDeny(lock.policy, requestOf(call, known));
+  return wouldDeny(lock.policy, requestOf(call, known), cache ? { cache } : {});
 }

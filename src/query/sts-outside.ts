@@ -14,7 +14,7 @@ import {
   type LoggedStsCall,
   type RegionLock,
 } from "./region-lock.js";
-import type { Decision } from "../iam/policy/index.js";
+import { DecisionCache, type Decision } from "../iam/policy/index.js";
 import {
   outcomeOf,
   PRINCIPAL_KEY_SQL,
@@ -236,6 +236,8 @@ const DENIED_VERDICT: Record<CallOutcome, OutsideVerdict> = {
 interface Governors {
   organization: Organization | undefined;
   trailAccounts: ReadonlySet<string>;
+  /** The lock's decisions, each distinct request evaluated once. */
+  decisions: DecisionCache;
 }
 
 function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
@@ -245,7 +247,7 @@ function verdictOf(lock: RegionLock, call: RawCall, gov: Governors): Verdict {
   if (g.governed === true && gov.organization?.id)
     known["aws:PrincipalOrgID"] = gov.organization.id;
   // The engine is asked first: it is what knows that some calls no policy can deny.
-  const { verdict, decision } = evaluateCall(lock, call, known);
+  const { verdict, decision } = evaluateCall(lock, call, known, gov.decisions);
   if (verdict === "not-deniable") {
     return {
       verdict: "not-deniable",
@@ -455,7 +457,11 @@ export async function stsOutsideRegions(
     OutsideVerdict,
     number
   >;
-  const gov: Governors = { organization, trailAccounts };
+  const gov: Governors = {
+    organization,
+    trailAccounts,
+    decisions: new DecisionCache({ kind: "scp" }),
+  };
   const rows: OutsideCallRow[] = result.rows.map((raw) => {
     const v = verdictOf(lock, raw, gov);
     byVerdict[v.verdict]++;

@@ -4,7 +4,7 @@
  * trust policies, and most calls repeat a caller, an address and a role).
  *
  * The engine reads a request through four things only: its action and resource as written, its
- * principal, and the lookup of each condition key a statement tests or a policy variable names
+ * principal (not for identity policies and SCPs), and the lookup of each condition key a statement tests or a policy variable names
  * (`PreparedContext.lookup`: present with values, absent, or unknown). Two requests that agree on
  * all of these get the same decision, explanation included, whatever else they carry (the time,
  * the session name...). So the cache key is exactly that, built from the same lookup the engine
@@ -43,8 +43,8 @@ function lookupKey(found: KeyLookup): string {
 
 /**
  * Evaluates requests against policies, deciding each distinct request (as the engine sees it)
- * once per policy. Decisions are shared between the requests that hit them: treat them as
- * read-only.
+ * once per policy and kind. Decisions are shared between the requests that hit them: treat them
+ * as read-only.
  */
 export class DecisionCache {
   private readonly reads = new WeakMap<Policy, string[]>();
@@ -53,9 +53,14 @@ export class DecisionCache {
   hits = 0;
   misses = 0;
 
+  /** `options` are the default for {@link evaluate} (e.g. `{ kind: "trust" }`). */
   constructor(private readonly options: EvaluateOptions = {}) {}
 
-  evaluate(policy: Policy, request: RequestContext): Decision {
+  evaluate(
+    policy: Policy,
+    request: RequestContext,
+    options: EvaluateOptions = this.options,
+  ): Decision {
     let reads = this.reads.get(policy);
     if (reads === undefined) {
       reads = keysRead(policy);
@@ -66,12 +71,16 @@ export class DecisionCache {
       decisions = new Map();
       this.decisions.set(policy, decisions);
     }
+    const kind = options.kind ?? policy.kind;
     const ctx = prepareContext(request);
     const parts: string[] = [
+      kind ?? "",
       request.action,
       request.resource ?? "",
       request.resource === undefined ? "no-resource" : "resource",
-      JSON.stringify(request.principal ?? null),
+      // Identity policies and SCPs apply to their caller whoever it is: the engine does not read
+      // the principal for them (see `matchPrincipal`), so callers do not split their decisions.
+      kind === "identity" || kind === "scp" ? "" : JSON.stringify(request.principal ?? null),
     ];
     for (const k of reads) parts.push(lookupKey(ctx.lookup(k)));
     const key = JSON.stringify(parts);
@@ -81,7 +90,7 @@ export class DecisionCache {
       return known;
     }
     this.misses++;
-    const decision = evaluatePrepared([policy], ctx, this.options);
+    const decision = evaluatePrepared([policy], ctx, options);
     decisions.set(key, decision);
     return decision;
   }

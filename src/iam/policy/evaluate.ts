@@ -22,6 +22,7 @@ import {
   type Truth,
 } from "./context.js";
 import { matchPrincipal, type PrincipalMatch } from "./principal.js";
+import type { DecisionCache } from "./cache.js";
 
 /** How one statement was evaluated. */
 export interface StatementTrace {
@@ -305,6 +306,8 @@ export interface WouldDenyOptions {
    * explicit Deny statements count, as if `FullAWSAccess` were attached beside them.
    */
   implicitDeny?: boolean;
+  /** Decide each distinct request once (one policy at a time): for many calls against one SCP. */
+  cache?: DecisionCache;
 }
 
 /**
@@ -318,7 +321,10 @@ export function wouldDeny(
   options?: WouldDenyOptions,
 ): { verdict: DenyVerdict; decision: Decision } {
   const list: readonly Policy[] = Array.isArray(policies) ? policies : [policies as Policy];
-  const decision = evaluatePolicies(list, request, { kind: "scp" });
+  const decision =
+    options?.cache && list.length === 1
+      ? options.cache.evaluate(list[0]!, request, { kind: "scp" })
+      : evaluatePolicies(list, request, { kind: "scp" });
   if (NOT_DENIABLE.has(request.action.toLowerCase())) return { verdict: "not-deniable", decision };
   const denied: Truth = options?.implicitDeny ? not3(decision.allowed) : decision.explicitDeny;
   const verdict: DenyVerdict =
