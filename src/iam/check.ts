@@ -84,7 +84,7 @@ export async function trustCheck(
   return {
     rows: decided.rows,
     columns: decided.columns,
-    types: kindsOfRows(decided.columns, decided.rows),
+    types: decided.types,
     sql: decided.sql,
     params: decided.params,
     byVerdict,
