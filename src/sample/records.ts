@@ -211,6 +211,14 @@ export interface StsEndpoint {
   servingRegion: string;
 }
 
+/** A regional STS endpoint, serving in its own region. */
+export const regional = (region: string): StsEndpoint => ({
+  type: "regional",
+  servingRegion: region,
+});
+/** The global endpoint (sts.amazonaws.com), served in us-east-1. */
+export const GLOBAL: StsEndpoint = { type: "global", servingRegion: "us-east-1" };
+
 export function stsHost(endpoint: StsEndpoint): string {
   return endpoint.type === "global"
     ? "sts.amazonaws.com"
