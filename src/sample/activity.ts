@@ -11,7 +11,6 @@ import type { Random } from "./random.js";
 import {
   GLOBAL,
   regional,
-  apiRecord,
   assumeRoleResponse,
   awsAccountIdentity,
   credentials,
@@ -20,12 +19,12 @@ import {
   serviceIdentity,
   sessionArn,
   stsRecord,
-  type CallContext,
   type JsonObject,
   type RoleRef,
   type StsEndpoint,
   type UserRef,
 } from "./records.js";
+import { apiRecord, type CallContext } from "./service-calls.js";
 import {
   BUCKETS,
   DAY,

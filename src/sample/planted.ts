@@ -8,19 +8,17 @@ import {
   GLOBAL,
   regional,
   accessDeniedAssume,
-  apiRecord,
   assumedRoleIdentity,
   credentials,
   iamUserIdentity,
   iamUserSessionIdentity,
   sessionArn,
   stsRecord,
-  type CallContext,
   type JsonObject,
-  type OrdinaryApi,
   type RoleRef,
   type StsEndpoint,
 } from "./records.js";
+import { apiRecord, type CallContext, type OrdinaryApi } from "./service-calls.js";
 import { BUCKETS, DAY, HOUR, MANAGEMENT, MINUTE, PROD, START, UA, VENDOR } from "./world.js";
 
 /**

@@ -6,17 +6,15 @@ import type { Activity } from "./activity.js";
 import {
   GLOBAL,
   regional,
-  apiRecord,
   assumedRoleIdentity,
   iamUserIdentity,
   rootIdentity,
   sessionArn,
-  type CallContext,
-  type OrdinaryApi,
   type RoleRef,
   type StsEndpoint,
   type UserRef,
 } from "./records.js";
+import { apiRecord, type CallContext, type OrdinaryApi } from "./service-calls.js";
 import {
   BUCKETS,
   CONFIG_REGIONS,
