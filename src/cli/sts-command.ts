@@ -12,6 +12,7 @@ import {
 import { splitList } from "../query/filters.js";
 import {
   OUTSIDE_COLUMNS,
+  OUTSIDE_PRINCIPAL_COLUMNS,
   OUTSIDE_PRINCIPAL_TYPES,
   stsOutsideRegions,
 } from "../query/sts-outside.js";
@@ -185,11 +186,10 @@ Examples:
             ...policy,
           });
           if (opts.byPrincipal) {
-            const columns = Object.keys(OUTSIDE_PRINCIPAL_TYPES);
             await writeOutput(
               c,
               {
-                columns,
+                columns: OUTSIDE_PRINCIPAL_COLUMNS,
                 rows: result.principals as unknown as Record<string, unknown>[],
                 types: OUTSIDE_PRINCIPAL_TYPES,
                 tableColumns: ["actor", "calls", "succeeded", "failed", "verdicts", "source_ips"],

@@ -4,6 +4,7 @@ import type { Case } from "../query/case.js";
 import { checkFilterPattern, stsControls } from "../query/controls.js";
 import type { QueryFilters } from "../query/filters.js";
 import {
+  OUTSIDE_PRINCIPAL_COLUMNS,
   OUTSIDE_VERDICTS,
   stsOutsideRegions,
   type StsOutsideOptions,
@@ -66,7 +67,7 @@ export async function outsideSections(
           id: "sts-outside-principals",
           title: "Principals with calls outside the allowed regions",
           description: "What each principal did outside, most calls first.",
-          columns: cols(...Object.keys(outside.principals[0] ?? { actor: null })),
+          columns: cols(...OUTSIDE_PRINCIPAL_COLUMNS),
           htmlColumns: cols(
             "actor",
             "identity_types",
