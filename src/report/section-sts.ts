@@ -157,13 +157,19 @@ export async function outsideSections(
             },
           ],
           sql: [
-            { label: "events the filter pattern matches", sql: check.sql.filter, params: {} },
-            { label: "STS calls outside the allowed regions", sql: check.sql.query, params: {} },
+            sqlOf(
+              { sql: check.sql.filter, params: check.params.filter },
+              "events the filter pattern matches",
+            ),
+            sqlOf(
+              { sql: check.sql.query, params: check.params.query },
+              "STS calls outside the allowed regions",
+            ),
           ],
           derivation:
-            "The filter pattern is translated to SQL over the events; both statements bind the " +
-            `range and the values they test as parameters (the allowed regions ${allowed.join(", ")} ` +
-            "and the pattern's literals), which the query layer does not return with the SQL.",
+            "The filter pattern is translated to SQL over the events; the outside-regions query " +
+            "decides from the requested region and never reads the pattern. The event ids of " +
+            "both are compared.",
         },
       ],
       blocks: [
