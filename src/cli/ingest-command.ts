@@ -14,6 +14,10 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     .option("--json", "print the summary as JSON")
     .option("--workers <n>", "reader threads (default: cores)", positiveInteger)
     .option("--threads <n>", "DuckDB threads (default: cores)", positiveInteger)
+    .option(
+      "--scratch <dir>",
+      "folder for the temporary record chunks, about 1 GB at most (default: beside the case file)",
+    )
     // Tuning knobs for tests and experiments, kept out of the help: smaller batches and
     // transactions make a load commit often (the kill-and-resume test relies on it).
     .addOption(
@@ -43,6 +47,7 @@ Example:
           json?: boolean;
           workers?: number;
           threads?: number;
+          scratch?: string;
           batchMb?: number;
           commitRows?: number;
         },
@@ -56,6 +61,7 @@ Example:
             db: opts.db,
             ...(opts.workers ? { workers: opts.workers } : {}),
             ...(opts.threads ? { threads: opts.threads } : {}),
+            ...(opts.scratch ? { scratchDir: opts.scratch } : {}),
             ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),
             ...(opts.commitRows ? { commitRows: opts.commitRows } : {}),
             ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
@@ -91,6 +97,9 @@ export class ProgressLine {
   }
 }
 
+/** Counts with thousands separators, the same whatever the machine's locale. */
+const n = (value: number) => value.toLocaleString("en-US");
+
 /** Quarantined files listed by name in the human summary; --json lists every one. */
 const MAX_LISTED = 20;
 
@@ -99,18 +108,19 @@ export function describeSummary(s: IngestSummary): string {
   const f = s.files;
   lines.push(
     `Loaded into ${s.db} in ${s.elapsedSeconds.toFixed(1)} s (run ${s.runId}).`,
-    `Files: ${f.recorded} recorded: ${f.byStatus.loaded} loaded, ${f.byStatus.skipped} skipped, ${f.byStatus.quarantined} quarantined` +
-      (f.alreadyInCase > 0 ? `; ${f.alreadyInCase} already in the case` : ""),
+    `Files: ${n(f.recorded)} recorded: ${n(f.byStatus.loaded)} loaded, ${n(f.byStatus.skipped)} skipped, ${n(f.byStatus.quarantined)} quarantined` +
+      (f.alreadyInCase > 0 ? `; ${n(f.alreadyInCase)} already in the case` : ""),
   );
   const kinds = Object.entries(f.byKind).sort(([a], [b]) => a.localeCompare(b));
   for (const [kind, byStatus] of kinds) {
-    const parts = Object.entries(byStatus).map(([st, n]) => `${n} ${st}`);
+    const parts = Object.entries(byStatus).map(([status, count]) => `${n(count)} ${status}`);
     lines.push(`  ${kind.padEnd(32)} ${parts.join(", ")}`);
   }
   const r = s.records;
   lines.push(
-    `Events: ${r.loaded.toLocaleString()} loaded, ${r.duplicates.toLocaleString()} duplicates of events already loaded` +
-      `; ${r.insights} Insight events; ${r.setAside} records set aside (not CloudTrail events); ${s.digests} digest files.`,
+    `Events: ${n(r.loaded)} loaded, ${n(r.duplicates)} duplicates of events already loaded` +
+      `; ${n(r.insights)} Insight events; ${n(r.setAside)} records set aside (not CloudTrail events); ` +
+      `${n(s.digests)} digest files.`,
   );
   if (s.quarantined.length > 0) {
     lines.push(`Quarantined (${s.quarantined.length}):`);

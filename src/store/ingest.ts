@@ -36,7 +36,10 @@ export interface IngestOptions {
   threads?: number;
   /** A batch closes when its chunk of record lines reaches this size (default 96 MiB). */
   chunkBytes?: number;
-  /** Folder for the chunks (default: beside the case file); about workers x chunkBytes used. */
+  /**
+   * Where the temporary chunk folder is made (default: beside the case file). The chunks of a
+   * commit unit and those queued take up to about 1 GB.
+   */
   scratchDir?: string;
   /** DuckDB memory limit (default 1GB). */
   memoryLimit?: string;
@@ -118,8 +121,11 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     threads: options.threads ?? cores,
     memoryLimit: options.memoryLimit ?? "1GB",
   });
-  const scratch = resolve(
-    options.scratchDir ?? join(dirname(dbPath), `.${basename(dbPath)}.ingest`),
+  // Always a folder of our own, named after the case file: it is emptied at the start (chunks
+  // left by a killed run) and removed at the end, so it must never be a folder the user owns.
+  const scratch = join(
+    resolve(options.scratchDir ?? dirname(dbPath)),
+    `.${basename(dbPath)}.ingest`,
   );
   try {
     const c = db.connection;
