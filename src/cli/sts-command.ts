@@ -7,7 +7,9 @@ import {
   checkFilterPattern,
   PATTERN_EVALUATIONS,
   stsControls,
+  type FilterPatternCheck,
   type PatternEvaluation,
+  type StsControls,
 } from "../query/controls.js";
 import { splitList } from "../query/filters.js";
 import {
@@ -310,10 +312,7 @@ Examples:
  * The controls as a document for a person: prose wrapped to the terminal, while the policy, the
  * pattern and the template are printed whole, to be copied as they are.
  */
-function describeControls(
-  controls: ReturnType<typeof stsControls>,
-  check: Awaited<ReturnType<typeof checkFilterPattern>>,
-): string {
+function describeControls(controls: StsControls, check: FilterPatternCheck): string {
   const width = terminalWidth();
   const json = (v: unknown) => JSON.stringify(v, null, 2);
   const prose = (text: string, indent = "") =>
