@@ -21,7 +21,7 @@ import {
 import { STS_GROUPINGS, stsByRegion, type StsGrouping } from "../query/sts-regions.js";
 import { EXIT, UsageError, type ExitStatus } from "./exit.js";
 import { terminalWidth, wrap } from "./format.js";
-import { readOptionFile, wholeNumber } from "./options.js";
+import { wholeNumber } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
@@ -31,35 +31,23 @@ import {
   writeOutput,
   type CommonOptions,
 } from "./query-output.js";
+import {
+  addRegionLockOptions,
+  regionLockInputs,
+  type RegionLockFlags,
+  type RegionLockInputs,
+} from "./region-lock-options.js";
 
-interface OutsideOptions extends CommonOptions {
-  allowedRegions?: string;
-  scp?: string;
-  organization?: string;
+interface OutsideOptions extends CommonOptions, RegionLockFlags {
   byPrincipal?: boolean;
 }
 
-function policyOf(opts: OutsideOptions): {
-  policy?: unknown;
-  policyFile?: string;
-  organization?: string;
-  organizationFile?: string;
-} {
-  return {
-    ...(opts.scp ? { policy: readOptionFile("--scp", opts.scp), policyFile: opts.scp } : {}),
-    ...(opts.organization
-      ? {
-          organization: readOptionFile("--organization", opts.organization),
-          organizationFile: opts.organization,
-        }
-      : {}),
-  };
-}
-
-function allowedOf(opts: OutsideOptions): string[] | undefined {
-  const regions = splitList(opts.allowedRegions);
-  if (!regions && !opts.scp) throw new UsageError("give --allowed-regions or --scp (or both)");
-  return regions;
+/** The region lock asked for: the allowed regions, the SCP, or both. */
+function lockOf(opts: OutsideOptions): RegionLockInputs {
+  if (!splitList(opts.allowedRegions) && !opts.scp) {
+    throw new UsageError("give --allowed-regions or --scp (or both)");
+  }
+  return regionLockInputs(opts);
 }
 
 /** Column kinds of the one `sts controls` row. */
@@ -145,18 +133,13 @@ Examples:
     );
 
   addCommonOptions(
-    sts
-      .command("outside")
-      .description(
-        "every STS call whose requested region is outside the allowed regions, with a verdict",
-      )
-      .option("--allowed-regions <regions>", "comma-separated, e.g. us-east-1,us-west-2")
-      .option("--scp <file>", "a region-lock policy: a full SCP or a bare statement")
-      .option(
-        "--organization <file>",
-        "aws organizations list-accounts output (with describe-organization merged in): who the SCP governs",
-      )
-      .option("--by-principal", "one row per principal: what they did outside"),
+    addRegionLockOptions(
+      sts
+        .command("outside")
+        .description(
+          "every STS call whose requested region is outside the allowed regions, with a verdict",
+        ),
+    ).option("--by-principal", "one row per principal: what they did outside"),
   )
     .addHelpText(
       "after",
@@ -179,14 +162,9 @@ Examples:
     .action(async (opts: OutsideOptions) =>
       asUsage(async () => {
         const format = formatOf(opts);
-        const allowedRegions = allowedOf(opts);
-        const policy = policyOf(opts);
+        const lock = lockOf(opts);
         await withCase(opts.db, async (c) => {
-          const result = await stsOutsideRegions(c, {
-            ...filtersOf(opts),
-            ...(allowedRegions ? { allowedRegions } : {}),
-            ...policy,
-          });
+          const result = await stsOutsideRegions(c, { ...filtersOf(opts), ...lock });
           if (opts.byPrincipal) {
             await writeOutput(
               c,
