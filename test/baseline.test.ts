@@ -674,22 +674,25 @@ describe("baseline on a generated case with known answers", () => {
         "s.json",
       ),
     ).toThrow(SuppressionFileError);
+    // Caught and checked outside the catch, so that not throwing fails the test too.
+    let caught: unknown;
     try {
       parseSuppressions(JSON.stringify([{ actor: "*", field: "region", value: "x" }]), "s.json");
     } catch (e) {
-      expect(e).toMatchObject({
-        code: "suppression-invalid",
-        file: "s.json",
-        field: "rules[0].reason",
-      });
+      caught = e;
     }
+    expect(caught).toMatchObject({
+      code: "suppression-invalid",
+      file: "s.json",
+      field: "rules[0].reason",
+    });
   });
 
-  it("should time a run for the benchmark", async () => {
+  // What the run took is the benchmark's figure, not something to assert here.
+  it("should run the benchmark's baseline on the case file it opens", async () => {
     c.close();
     const r = await benchBaseline(join(dir, "case.duckdb"), detectFrom);
     expect(r.findings).toBe(result.findings.length + 1);
-    expect(r.ms).toBeGreaterThan(0);
     c = await openCase(join(dir, "case.duckdb"));
   });
 });

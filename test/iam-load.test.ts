@@ -1,21 +1,12 @@
-import {
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IamLoadError, loadIamSnapshots, openCase, type Case } from "../src/index.js";
+import { REAL_DATASETS, REPO_ROOT } from "./fixtures/real-datasets.js";
+import { HAVE_REAL_IAM, realIamFiles } from "./fixtures/real-iam.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const SAMPLE_IAM = join(ROOT, "sample-data", "iam");
-const REAL = resolve(ROOT, "../shared/datasets/real");
+const SAMPLE_IAM = join(REPO_ROOT, "sample-data", "iam");
 
 const SAMPLE_FILES = [
   "111122223333-authorization-details.json",
@@ -24,13 +15,6 @@ const SAMPLE_FILES = [
   "get-role-VendorMonitoring.json",
   "organization.json",
 ].map((f) => join(SAMPLE_IAM, f));
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
 
 const TABLES = [
   "iam_loads",
@@ -309,18 +293,6 @@ describe("iam load: bad and partial documents", () => {
   });
 });
 
-const HAVE_REAL = [
-  "salesforce_cloudsplaining",
-  "duo-labs_cloudmapper",
-  "cloud-custodian_cloud-custodian",
-].every((d) => {
-  try {
-    return statSync(join(REAL, d)).isDirectory();
-  } catch {
-    return false;
-  }
-});
-
 /** Every policy document a file holds, wherever it sits (as the engine's real-export test finds them). */
 function documentsIn(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) documentsIn(v, out);
@@ -336,7 +308,7 @@ function documentsIn(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-describe.skipIf(!HAVE_REAL)("iam load: the real IAM exports", () => {
+describe.skipIf(!HAVE_REAL_IAM)("iam load: the real IAM exports", () => {
   let dir: string;
   let c: Case;
   beforeAll(async () => {
@@ -349,13 +321,7 @@ describe.skipIf(!HAVE_REAL)("iam load: the real IAM exports", () => {
   });
 
   it("should load every export and store every policy in it, refusing only what is not an export", async () => {
-    const files = [
-      ...walk(join(REAL, "salesforce_cloudsplaining")),
-      ...walk(join(REAL, "duo-labs_cloudmapper")),
-      ...walk(join(REAL, "cloud-custodian_cloud-custodian")).filter((f) =>
-        /iam\.(GetRole|ListRoles)_\d+\.json$/.test(f),
-      ),
-    ].filter((f) => !f.endsWith("SHA256SUMS"));
+    const files = realIamFiles();
     const refused: Record<string, string[]> = {};
     let documents = 0;
     for (const file of files) {
@@ -373,7 +339,7 @@ describe.skipIf(!HAVE_REAL)("iam load: the real IAM exports", () => {
       } catch (e) {
         expect(e, file).toBeInstanceOf(IamLoadError);
         const err = e as IamLoadError;
-        (refused[err.code] ??= []).push(file.slice(REAL.length + 1));
+        (refused[err.code] ??= []).push(file.slice(REAL_DATASETS.length + 1));
         // What is refused holds no policy document that a user would lose.
         expect(held, `${file}: ${err.message}`).toEqual(
           err.code === "document-unrecognised" ? held : [],
@@ -412,8 +378,8 @@ describe.skipIf(!HAVE_REAL)("iam load: the real IAM exports", () => {
   });
 });
 
-describe.skipIf(HAVE_REAL)("iam load: the real IAM exports are absent", () => {
+describe.skipIf(HAVE_REAL_IAM)("iam load: the real IAM exports are absent", () => {
   it("is skipped", () => {
-    console.warn(`skipped: no real IAM exports under ${REAL}`);
+    console.warn(`skipped: no real IAM exports under ${REAL_DATASETS}`);
   });
 });

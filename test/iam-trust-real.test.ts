@@ -5,10 +5,9 @@
  * that every decision over real policies is explained: a statement that decided, or the keys an
  * undetermined decision depends on.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   IamLoadError,
@@ -20,28 +19,8 @@ import {
   type Case,
   type TrustCheckResult,
 } from "../src/index.js";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const REAL = resolve(ROOT, "../shared/datasets/real");
-const SOURCES = [
-  "salesforce_cloudsplaining",
-  "duo-labs_cloudmapper",
-  "cloud-custodian_cloud-custodian",
-];
-const HAVE_REAL = SOURCES.every((d) => {
-  try {
-    return statSync(join(REAL, d)).isDirectory();
-  } catch {
-    return false;
-  }
-});
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
+import { REAL_DATASETS } from "./fixtures/real-datasets.js";
+import { HAVE_REAL_IAM, realIamFiles } from "./fixtures/real-iam.js";
 
 const STRANGER = "999999999999";
 let n = 0;
@@ -184,7 +163,7 @@ function probe(roleArn: string, kind: string, entry: string): Record<string, unk
   });
 }
 
-describe.skipIf(!HAVE_REAL)("trust check over the real IAM exports", () => {
+describe.skipIf(!HAVE_REAL_IAM)("trust check over the real IAM exports", () => {
   let dir: string;
   let c: Case;
   let result: TrustCheckResult;
@@ -196,13 +175,7 @@ describe.skipIf(!HAVE_REAL)("trust check over the real IAM exports", () => {
     dir = mkdtempSync(join(tmpdir(), "trailbook-trust-real-"));
     const db = join(dir, "case.duckdb");
     c = await openCase(db, { writable: true, create: true });
-    const files = [
-      ...walk(join(REAL, "salesforce_cloudsplaining")),
-      ...walk(join(REAL, "duo-labs_cloudmapper")),
-      ...walk(join(REAL, "cloud-custodian_cloud-custodian")).filter((f) =>
-        /iam\.(GetRole|ListRoles)_\d+\.json$/.test(f),
-      ),
-    ].filter((f) => !f.endsWith("SHA256SUMS"));
+    const files = realIamFiles();
     for (const f of files) {
       try {
         await loadIamSnapshots(c, [f], { allowPartial: true });
@@ -324,8 +297,8 @@ describe.skipIf(!HAVE_REAL)("trust check over the real IAM exports", () => {
   });
 });
 
-describe.skipIf(HAVE_REAL)("trust check over the real IAM exports (absent)", () => {
+describe.skipIf(HAVE_REAL_IAM)("trust check over the real IAM exports (absent)", () => {
   it("is skipped", () => {
-    console.warn(`skipped: no real IAM exports under ${REAL}`);
+    console.warn(`skipped: no real IAM exports under ${REAL_DATASETS}`);
   });
 });

@@ -64,15 +64,9 @@ const JUDGED_WITHIN: Partial<Record<FirstSeenField, FirstSeenField>> = {
   user_agent_version: "user_agent_family",
 };
 
-/** The terms run when the caller chooses none. */
+/** The terms run when the caller chooses none: every field, and two combinations. */
 export const DEFAULT_FIELDS: readonly string[] = [
-  "region",
-  "source_prefix",
-  "source_ip",
-  "user_agent_family",
-  "user_agent_version",
-  "event_name",
-  "error_code",
+  ...FIRST_SEEN_FIELDS,
   "region+event_name",
   "source_prefix+user_agent_family",
 ];

@@ -2,20 +2,21 @@
  * `trailbook report`: the audit report of a case, written to a folder.
  */
 import type { Command } from "commander";
-import { splitList } from "../query/filters.js";
 import { writeReport, type WrittenReport } from "../report/write.js";
 import type { ExitStatus } from "./exit.js";
-import { positiveInteger, readOptionFile } from "./options.js";
+import { positiveInteger } from "./options.js";
 import { asUsage, withCase } from "./query-output.js";
+import {
+  addRegionLockOptions,
+  regionLockInputs,
+  type RegionLockFlags,
+} from "./region-lock-options.js";
 
-export interface ReportCommandOptions {
+export interface ReportCommandOptions extends RegionLockFlags {
   db: string;
   out: string;
   from?: string;
   to?: string;
-  allowedRegions?: string;
-  scp?: string;
-  organization?: string;
   detectFrom?: string;
   baselineDays?: number;
   title?: string;
@@ -23,17 +24,10 @@ export interface ReportCommandOptions {
 
 /** Reads the command's options into the library's, checking what can be checked before opening. */
 function readOptions(opts: ReportCommandOptions) {
-  const allowedRegions = splitList(opts.allowedRegions);
-  const policy = opts.scp ? readOptionFile("--scp", opts.scp) : undefined;
-  const organization = opts.organization
-    ? readOptionFile("--organization", opts.organization)
-    : undefined;
   return {
     ...(opts.from !== undefined ? { from: opts.from } : {}),
     ...(opts.to !== undefined ? { to: opts.to } : {}),
-    ...(allowedRegions ? { allowedRegions } : {}),
-    ...(policy !== undefined ? { policy, policyFile: opts.scp! } : {}),
-    ...(organization !== undefined ? { organization, organizationFile: opts.organization! } : {}),
+    ...regionLockInputs(opts),
     ...(opts.title ? { title: opts.title } : {}),
     baseline: {
       ...(opts.detectFrom !== undefined ? { detectFrom: opts.detectFrom } : {}),
@@ -60,21 +54,17 @@ export function describeReport(written: WrittenReport): string {
 }
 
 export function registerReport(program: Command, _status: ExitStatus): void {
-  program
-    .command("report")
-    .description(
-      "write the audit report of a case: one self-contained HTML file, PNG charts, CSV tables",
-    )
-    .requiredOption("--db <file>", "the case file")
-    .requiredOption("--out <folder>", "the folder to write (new, empty, or a previous report)")
-    .option("--from <time>", "start, inclusive (ISO 8601, UTC unless a zone is given)")
-    .option("--to <time>", "end, exclusive")
-    .option("--allowed-regions <regions>", "comma-separated, e.g. us-east-1,us-west-2")
-    .option("--scp <file>", "a region-lock policy: a full SCP or a bare statement")
-    .option(
-      "--organization <file>",
-      "aws organizations list-accounts output (with describe-organization merged in): who the SCP governs",
-    )
+  addRegionLockOptions(
+    program
+      .command("report")
+      .description(
+        "write the audit report of a case: one self-contained HTML file, PNG charts, CSV tables",
+      )
+      .requiredOption("--db <file>", "the case file")
+      .requiredOption("--out <folder>", "the folder to write (new, empty, or a previous report)")
+      .option("--from <time>", "start, inclusive (ISO 8601, UTC unless a zone is given)")
+      .option("--to <time>", "end, exclusive"),
+  )
     .option(
       "--detect-from <time>",
       "start of the baseline detection window (default: the last two days)",

@@ -7,18 +7,21 @@ import {
   checkFilterPattern,
   PATTERN_EVALUATIONS,
   stsControls,
+  type FilterPatternCheck,
   type PatternEvaluation,
+  type StsControls,
 } from "../query/controls.js";
 import { splitList } from "../query/filters.js";
 import {
   OUTSIDE_COLUMNS,
+  OUTSIDE_PRINCIPAL_COLUMNS,
   OUTSIDE_PRINCIPAL_TYPES,
   stsOutsideRegions,
 } from "../query/sts-outside.js";
 import { STS_GROUPINGS, stsByRegion, type StsGrouping } from "../query/sts-regions.js";
 import { EXIT, UsageError, type ExitStatus } from "./exit.js";
 import { terminalWidth, wrap } from "./format.js";
-import { readOptionFile, wholeNumber } from "./options.js";
+import { wholeNumber } from "./options.js";
 import {
   addCommonOptions,
   asUsage,
@@ -28,35 +31,23 @@ import {
   writeOutput,
   type CommonOptions,
 } from "./query-output.js";
+import {
+  addRegionLockOptions,
+  regionLockInputs,
+  type RegionLockFlags,
+  type RegionLockInputs,
+} from "./region-lock-options.js";
 
-interface OutsideOptions extends CommonOptions {
-  allowedRegions?: string;
-  scp?: string;
-  organization?: string;
+interface OutsideOptions extends CommonOptions, RegionLockFlags {
   byPrincipal?: boolean;
 }
 
-function policyOf(opts: OutsideOptions): {
-  policy?: unknown;
-  policyFile?: string;
-  organization?: string;
-  organizationFile?: string;
-} {
-  return {
-    ...(opts.scp ? { policy: readOptionFile("--scp", opts.scp), policyFile: opts.scp } : {}),
-    ...(opts.organization
-      ? {
-          organization: readOptionFile("--organization", opts.organization),
-          organizationFile: opts.organization,
-        }
-      : {}),
-  };
-}
-
-function allowedOf(opts: OutsideOptions): string[] | undefined {
-  const regions = splitList(opts.allowedRegions);
-  if (!regions && !opts.scp) throw new UsageError("give --allowed-regions or --scp (or both)");
-  return regions;
+/** The region lock asked for: the allowed regions, the SCP, or both. */
+function lockOf(opts: OutsideOptions): RegionLockInputs {
+  if (!splitList(opts.allowedRegions) && !opts.scp) {
+    throw new UsageError("give --allowed-regions or --scp (or both)");
+  }
+  return regionLockInputs(opts);
 }
 
 /** Column kinds of the one `sts controls` row. */
@@ -142,18 +133,13 @@ Examples:
     );
 
   addCommonOptions(
-    sts
-      .command("outside")
-      .description(
-        "every STS call whose requested region is outside the allowed regions, with a verdict",
-      )
-      .option("--allowed-regions <regions>", "comma-separated, e.g. us-east-1,us-west-2")
-      .option("--scp <file>", "a region-lock policy: a full SCP or a bare statement")
-      .option(
-        "--organization <file>",
-        "aws organizations list-accounts output (with describe-organization merged in): who the SCP governs",
-      )
-      .option("--by-principal", "one row per principal: what they did outside"),
+    addRegionLockOptions(
+      sts
+        .command("outside")
+        .description(
+          "every STS call whose requested region is outside the allowed regions, with a verdict",
+        ),
+    ).option("--by-principal", "one row per principal: what they did outside"),
   )
     .addHelpText(
       "after",
@@ -176,20 +162,14 @@ Examples:
     .action(async (opts: OutsideOptions) =>
       asUsage(async () => {
         const format = formatOf(opts);
-        const allowedRegions = allowedOf(opts);
-        const policy = policyOf(opts);
+        const lock = lockOf(opts);
         await withCase(opts.db, async (c) => {
-          const result = await stsOutsideRegions(c, {
-            ...filtersOf(opts),
-            ...(allowedRegions ? { allowedRegions } : {}),
-            ...policy,
-          });
+          const result = await stsOutsideRegions(c, { ...filtersOf(opts), ...lock });
           if (opts.byPrincipal) {
-            const columns = Object.keys(OUTSIDE_PRINCIPAL_TYPES);
             await writeOutput(
               c,
               {
-                columns,
+                columns: OUTSIDE_PRINCIPAL_COLUMNS,
                 rows: result.principals as unknown as Record<string, unknown>[],
                 types: OUTSIDE_PRINCIPAL_TYPES,
                 tableColumns: ["actor", "calls", "succeeded", "failed", "verdicts", "source_ips"],
@@ -310,10 +290,7 @@ Examples:
  * The controls as a document for a person: prose wrapped to the terminal, while the policy, the
  * pattern and the template are printed whole, to be copied as they are.
  */
-function describeControls(
-  controls: ReturnType<typeof stsControls>,
-  check: Awaited<ReturnType<typeof checkFilterPattern>>,
-): string {
+function describeControls(controls: StsControls, check: FilterPatternCheck): string {
   const width = terminalWidth();
   const json = (v: unknown) => JSON.stringify(v, null, 2);
   const prose = (text: string, indent = "") =>

@@ -209,8 +209,9 @@ export interface FilterPatternCheck {
   onlyQuery: string[];
   /** Records read and tested (`records` evaluation), else null. */
   recordsTested: number | null;
+  /** The two statements compared, and the parameters each was run with. */
   sql: { filter: string; query: string };
-  params: SqlParams;
+  params: { filter: SqlParams; query: SqlParams };
 }
 
 export interface FilterPatternCheckOptions extends QueryFilters {
@@ -276,7 +277,7 @@ WHERE ${where.sql} AND ${translated.sql}`;
     onlyQuery: onlyQuery.slice(0, LISTED),
     recordsTested,
     sql: { filter: filterSql, query: querySql },
-    params: { ...params, ...outside.params },
+    params: { filter: params, query: outside.params },
   };
 }
 

@@ -163,6 +163,11 @@ export const OUTSIDE_PRINCIPAL_TYPES: ColumnKinds = {
   event_ids_omitted: "integer",
 };
 
+/** The columns of {@link OutsidePrincipalSummary}, in display order. */
+export const OUTSIDE_PRINCIPAL_COLUMNS = Object.keys(
+  OUTSIDE_PRINCIPAL_TYPES,
+) as (keyof OutsidePrincipalSummary)[];
+
 type RawCall = Omit<OutsideCallRow, "verdict" | "undetermined_keys" | "explanation"> &
   LoggedStsCall;
 

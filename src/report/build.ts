@@ -119,7 +119,7 @@ export async function buildReport(c: Case, options: ReportOptions = {}): Promise
         id: "sts-over-time",
         title: `STS calls per ${unit} (UTC) and serving region`,
         description: "The counts behind the chart above.",
-        columns: cols("bucket", "region", "calls", "errors", "principals"),
+        columns: cols(...stsOverTime.columns),
         rows: stsOverTime.rows,
         sql: [sqlOf(stsOverTime)],
       },

@@ -5,8 +5,7 @@
  */
 import type { Chart } from "../chart/spec.js";
 import type { AuditReport, ReportSection, ReportTable } from "./model.js";
-import { paramReplacer } from "./notebook.js";
-import { escapeHtml, htmlTable } from "./table.js";
+import { escapeHtml, htmlTable, paramsComment } from "./table.js";
 
 /** A chart drawn for the report. */
 export interface DrawnChart {
@@ -57,10 +56,7 @@ export function namespaceSvgIds(svg: string, prefix: string): string {
 function sqlBlock(table: ReportTable): string {
   const statements = table.sql
     .map((s) => {
-      const params = Object.keys(s.params).length
-        ? `\n-- parameters: ${JSON.stringify(s.params, paramReplacer)}`
-        : "";
-      return `${s.label ? `-- ${s.label}\n` : ""}${s.sql.trim()};${params}`;
+      return `${s.label ? `-- ${s.label}\n` : ""}${s.sql.trim()};${paramsComment(s.params)}`;
     })
     .join("\n\n");
   const derivation = table.derivation ? `<p class="files">${escapeHtml(table.derivation)}</p>` : "";

@@ -7,7 +7,13 @@
  */
 import { renderSvg } from "../chart/render.js";
 import type { Chart, VegaLiteSpec } from "../chart/spec.js";
-import { escapeHtml, htmlTable, type HtmlTableOptions } from "./table.js";
+import {
+  escapeHtml,
+  htmlTable,
+  paramReplacer,
+  paramsComment,
+  type HtmlTableOptions,
+} from "./table.js";
 
 /** The part of tslab's `display` used here. */
 export interface NotebookDisplay {
@@ -64,11 +70,8 @@ export function notebookView(display: NotebookDisplay): NotebookView {
       const rows = Array.isArray(input) ? input : input.rows;
       let html = htmlTable(rows, { limit: 50, ...options });
       if (options.showSql && !Array.isArray(input) && input.sql) {
-        const params =
-          input.params && Object.keys(input.params).length
-            ? `\n-- parameters: ${JSON.stringify(input.params, paramReplacer)}`
-            : "";
-        html += `\n<details><summary>SQL</summary><pre>${escapeHtml(input.sql + params)}</pre></details>`;
+        const text = input.sql + paramsComment(input.params);
+        html += `\n<details><summary>SQL</summary><pre>${escapeHtml(text)}</pre></details>`;
       }
       display.html(html);
     },
@@ -79,13 +82,4 @@ export function notebookView(display: NotebookDisplay): NotebookView {
       display.html(`<pre>${escapeHtml(JSON.stringify(value, paramReplacer, 2))}</pre>`);
     },
   };
-}
-
-/** Bound parameters as JSON: DuckDB list values show as their items. */
-export function paramReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === "bigint") return value.toString();
-  if (value && typeof value === "object" && "items" in value) {
-    return (value as { items: unknown[] }).items;
-  }
-  return value;
 }

@@ -1,13 +1,13 @@
 /** The report's scope section: what the conclusions rest on. */
-import type { regionLockOf } from "../query/sts-outside.js";
-import type { caseScope } from "../query/scope.js";
-import type { normalizeFilters } from "../query/filters.js";
+import type { NormalizedFilters } from "../query/filters.js";
+import type { RegionLock } from "../query/region-lock.js";
+import type { CaseScope } from "../query/scope.js";
 import { cols, sqlOf, type ReportSection } from "./model.js";
 
 export function scopeSection(
-  scope: Awaited<ReturnType<typeof caseScope>>,
-  range: ReturnType<typeof normalizeFilters>,
-  lock: ReturnType<typeof regionLockOf> | null,
+  scope: CaseScope,
+  range: NormalizedFilters,
+  lock: RegionLock | null,
   policyFile: string | undefined,
 ): ReportSection {
   const span = scope.span.rows[0]!;

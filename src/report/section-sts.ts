@@ -4,6 +4,7 @@ import type { Case } from "../query/case.js";
 import { checkFilterPattern, stsControls } from "../query/controls.js";
 import type { QueryFilters } from "../query/filters.js";
 import {
+  OUTSIDE_PRINCIPAL_COLUMNS,
   OUTSIDE_VERDICTS,
   stsOutsideRegions,
   type StsOutsideOptions,
@@ -66,7 +67,7 @@ export async function outsideSections(
           id: "sts-outside-principals",
           title: "Principals with calls outside the allowed regions",
           description: "What each principal did outside, most calls first.",
-          columns: cols(...Object.keys(outside.principals[0] ?? { actor: null })),
+          columns: cols(...OUTSIDE_PRINCIPAL_COLUMNS),
           htmlColumns: cols(
             "actor",
             "identity_types",
@@ -156,13 +157,19 @@ export async function outsideSections(
             },
           ],
           sql: [
-            { label: "events the filter pattern matches", sql: check.sql.filter, params: {} },
-            { label: "STS calls outside the allowed regions", sql: check.sql.query, params: {} },
+            sqlOf(
+              { sql: check.sql.filter, params: check.params.filter },
+              "events the filter pattern matches",
+            ),
+            sqlOf(
+              { sql: check.sql.query, params: check.params.query },
+              "STS calls outside the allowed regions",
+            ),
           ],
           derivation:
-            "The filter pattern is translated to SQL over the events; both statements bind the " +
-            `range and the values they test as parameters (the allowed regions ${allowed.join(", ")} ` +
-            "and the pattern's literals), which the query layer does not return with the SQL.",
+            "The filter pattern is translated to SQL over the events; the outside-regions query " +
+            "decides from the requested region and never reads the pattern. The event ids of " +
+            "both are compared.",
         },
       ],
       blocks: [

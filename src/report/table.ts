@@ -101,3 +101,19 @@ export function csvText(rows: object[], columns?: (string | TableColumn)[]): str
   }
   return lines.join("\r\n") + "\r\n";
 }
+
+/** Bound parameters as JSON: DuckDB list values show as their items. */
+export function paramReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value && typeof value === "object" && "items" in value) {
+    return (value as { items: unknown[] }).items;
+  }
+  return value;
+}
+
+/** The parameters of a statement as an SQL comment line to print under it, or "" when none. */
+export function paramsComment(params: object | undefined): string {
+  return params && Object.keys(params).length
+    ? `\n-- parameters: ${JSON.stringify(params, paramReplacer)}`
+    : "";
+}

@@ -9,15 +9,8 @@ import type { Activity } from "./activity.js";
 import { writeTarGz, writeZip } from "./bundle.js";
 import type { FileKind, FileStatus, QuarantineReason, SkipReason } from "./expected.js";
 import type { Random } from "./random.js";
-import {
-  apiRecord,
-  assumedRoleIdentity,
-  isoTime,
-  makeRecord,
-  tls,
-  type CallContext,
-  type JsonObject,
-} from "./records.js";
+import { assumedRoleIdentity, isoTime, makeRecord, tls, type JsonObject } from "./records.js";
+import { apiRecord, type CallContext } from "./service-calls.js";
 import { BUCKETS, DAY, DEV, HOUR, MANAGEMENT, PROD, START } from "./world.js";
 
 /** A file as written, with what a loader should make of it. */

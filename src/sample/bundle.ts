@@ -11,24 +11,6 @@ export interface BundleEntry {
   data: Buffer;
 }
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) {
-    c = (CRC_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** MS-DOS date and time fields of a UTC instant (two-second resolution). */
 function dosDateTime(epochMs: number): { date: number; time: number } {
   const d = new Date(epochMs);
@@ -51,7 +33,7 @@ export function writeZip(entries: readonly BundleEntry[], mtimeMs: number): Buff
     const store = entry.name.endsWith(".gz") || entry.data.length === 0;
     const body = store ? entry.data : zlib.deflateRawSync(entry.data, { level: 6 });
     const method = store ? 0 : 8;
-    const crc = crc32(entry.data);
+    const crc = zlib.crc32(entry.data);
 
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

@@ -3,7 +3,8 @@
  * principal (regions, a stable /24, one client, usual calls, working hours in its time zone),
  * and which caller assumes which role, with the trust statement that allows it (or not).
  */
-import type { OrdinaryApi, RoleRef, UserRef } from "./records.js";
+import type { RoleRef, UserRef } from "./records.js";
+import type { OrdinaryApi } from "./service-calls.js";
 import type { Random } from "./random.js";
 
 export const ORG_ID = "o-7k2m9q4x1z";
