@@ -3,16 +3,16 @@
  * holds only whole files; the next run completes the load without duplicates.
  *
  * The real command runs on a generated archive with small batches and transactions, so that it
- * commits many times; a commit is seen from outside when the scratch chunk of a committed batch
- * is deleted.
+ * commits many times; its progress lines (JSON on stderr) say when a unit has committed.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeBenchArchive, type BenchArchiveResult } from "../src/sample/bench.js";
 import { CaseDatabase } from "../src/store/database.js";
-import type { IngestSummary } from "../src/store/ingest.js";
+import type { IngestProgress, IngestSummary } from "../src/store/ingest.js";
 import { ensureBuilt, runCli, startCli } from "./fixtures/cli.js";
 
 const SMALL_COMMITS = ["--batch-mb", "1", "--commit-rows", "3000"];
@@ -26,23 +26,29 @@ async function one(db: string, sql: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Resolves once a chunk the loader wrote has been deleted, that is, once a unit committed. */
-function firstCommit(scratch: string, exited: () => boolean): Promise<void> {
-  const seen = new Set<string>();
+/** Resolves once the loader's progress lines report committed files. */
+function firstCommit(child: ChildProcess, exited: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
+    let pending = "";
+    const onData = (d: string) => {
+      pending += d;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const p = JSON.parse(line) as IngestProgress;
+        if (p.committedFiles > 0) {
+          child.stderr!.off("data", onData);
+          clearInterval(timer);
+          resolve();
+          return;
+        }
+      }
+    };
+    child.stderr!.on("data", onData);
     const timer = setInterval(() => {
-      if (exited()) {
-        clearInterval(timer);
-        reject(new Error("the load ended before a commit was seen: make the archive larger"));
-        return;
-      }
-      const now = existsSync(scratch) ? new Set(readdirSync(scratch)) : new Set<string>();
-      if ([...seen].some((name) => !now.has(name))) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      for (const name of now) seen.add(name);
+      if (!exited()) return;
+      clearInterval(timer);
+      reject(new Error("the load ended before a commit was seen: make the archive larger"));
     }, 5);
   });
 }
@@ -63,10 +69,20 @@ describe("a load killed with SIGKILL", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("should leave a case file that opens and holds only whole files", async () => {
-    const { child, done } = startCli(["ingest", evidence, "--db", db, ...SMALL_COMMITS]);
+    // Batches through scratch files here (the fallback transport); the resumed run below uses
+    // the named pipe.
+    const { child, done } = startCli([
+      "ingest",
+      evidence,
+      "--db",
+      db,
+      ...SMALL_COMMITS,
+      "--chunk-files",
+      "--progress-json",
+    ]);
     let exited = false;
     void done.then(() => (exited = true));
-    await firstCommit(join(dir, ".case.duckdb.ingest"), () => exited);
+    await firstCommit(child, () => exited);
     // A little later, so the kill lands in the middle of later batches and commits.
     await new Promise((resolve) => setTimeout(resolve, 250));
     child.kill("SIGKILL");

@@ -7,7 +7,6 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BundleError } from "./bundle-error.js";
 import { ChunkWriter } from "./chunk-writer.js";
@@ -53,8 +52,11 @@ export interface SetAsideRecord {
 }
 
 export interface Batch {
-  /** The chunk of record lines, or null when no file of the batch held records. */
-  chunkPath: string | null;
+  /**
+   * The batch's record lines (see chunk-writer.ts) in blocks, or null when no file of the batch
+   * held records.
+   */
+  chunk: Uint8Array[] | null;
   lines: number;
   bytes: number;
   files: FileResult[];
@@ -70,14 +72,16 @@ export function placeKey(path: string, member: string | null): string {
 }
 
 export interface EvidenceReaderOptions {
-  chunkDir: string;
   /** A batch closes once its chunk holds about this many bytes. */
   chunkBytes: number;
+  /**
+   * The size at which this reader's first batch closes (default: chunkBytes). A small first
+   * batch lets the database start while the reader fills the next ones.
+   */
+  firstChunkBytes?: number;
   known: KnownContent;
   nextFileId: () => number;
   onBatch: (batch: Batch) => void;
-  /** Unique among all readers writing into chunkDir. */
-  readerId: number;
   /** Quarantined files larger than this are described but their bytes are not kept. */
   maxQuarantinedBytes?: number;
 }
@@ -91,7 +95,7 @@ export class EvidenceReader {
   private chunk: ChunkWriter | null = null;
   private files: FileResult[] = [];
   private alreadyInCase = 0;
-  private chunkSeq = 0;
+  private batchesClosed = 0;
 
   constructor(private readonly options: EvidenceReaderOptions) {}
 
@@ -274,10 +278,7 @@ export class EvidenceReader {
   }
 
   private writeRecords(fileId: number, content: Buffer, records: RecordRef[]): void {
-    if (this.chunk === null) {
-      const name = `chunk-${this.options.readerId}-${this.chunkSeq++}.ndjson`;
-      this.chunk = new ChunkWriter(join(this.options.chunkDir, name));
-    }
+    this.chunk ??= new ChunkWriter();
     for (const r of records) {
       if (r.setAside !== undefined) continue;
       const text = r.line ?? content.subarray(r.start, r.end);
@@ -359,23 +360,27 @@ export class EvidenceReader {
   }
 
   private maybeCloseBatch(): void {
-    if (this.chunk !== null && this.chunk.bytes >= this.options.chunkBytes) this.closeBatch();
+    const limit =
+      this.batchesClosed === 0
+        ? (this.options.firstChunkBytes ?? this.options.chunkBytes)
+        : this.options.chunkBytes;
+    if (this.chunk !== null && this.chunk.bytes >= limit) this.closeBatch();
     else if (this.chunk === null && this.files.length >= 4096) this.closeBatch();
   }
 
   private closeBatch(): void {
     if (this.files.length === 0 && this.chunk === null && this.alreadyInCase === 0) return;
     const chunk = this.chunk;
-    chunk?.close();
     this.options.onBatch({
-      chunkPath: chunk?.path ?? null,
       lines: chunk?.lines ?? 0,
       bytes: chunk?.bytes ?? 0,
+      chunk: chunk?.close() ?? null,
       files: this.files,
       alreadyInCase: this.alreadyInCase,
     });
     this.chunk = null;
     this.files = [];
     this.alreadyInCase = 0;
+    this.batchesClosed++;
   }
 }

@@ -10,8 +10,9 @@ import type { FromReader, ReaderWorkerData, ToReader } from "./read-worker.js";
 
 export interface ReaderPoolOptions {
   workers: number;
-  chunkDir: string;
   chunkBytes: number;
+  /** Size at which each worker's first batch closes (default: a quarter of chunkBytes). */
+  firstChunkBytes?: number;
   known: KnownContent;
   firstFileId: number;
   /** Files sent to a worker in one message. */
@@ -37,7 +38,7 @@ export async function* readEvidence(
   options: ReaderPoolOptions,
 ): AsyncGenerator<Batch> {
   const perTask = options.filesPerTask ?? 32;
-  const maxQueued = options.maxQueuedBatches ?? options.workers + 1;
+  const maxQueued = options.maxQueuedBatches ?? options.workers + 2;
   const counter = new SharedArrayBuffer(4);
   new Int32Array(counter)[0] = options.firstFileId;
   const known = [...options.known].map(
@@ -104,9 +105,8 @@ export async function* readEvidence(
 
   for (let i = 0; i < options.workers; i++) {
     const data: ReaderWorkerData = {
-      readerId: i,
-      chunkDir: options.chunkDir,
       chunkBytes: options.chunkBytes,
+      firstChunkBytes: options.firstChunkBytes ?? Math.ceil(options.chunkBytes / 4),
       known,
       fileIdCounter: counter,
     };

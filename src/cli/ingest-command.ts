@@ -12,11 +12,15 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     .argument("<paths...>", "files and folders to load, read recursively")
     .requiredOption("--db <file>", "the case file (created if missing)")
     .option("--json", "print the summary as JSON")
-    .option("--workers <n>", "reader threads (default: cores)", positiveInteger)
-    .option("--threads <n>", "DuckDB threads (default: cores)", positiveInteger)
+    .option(
+      "--workers <n>",
+      "reader threads (default: cores - 1, at most 2; DuckDB takes the last core)",
+      positiveInteger,
+    )
+    .option("--threads <n>", "DuckDB threads (default: 1)", positiveInteger)
     .option(
       "--scratch <dir>",
-      "folder for the temporary record chunks, about 1 GB at most (default: beside the case file)",
+      "where the loader makes its scratch folder, which holds a named pipe (default: beside the case file)",
     )
     // Tuning knobs for tests and experiments, kept out of the help: smaller batches and
     // transactions make a load commit often (the kill-and-resume test relies on it).
@@ -30,6 +34,10 @@ export function registerIngest(program: Command, status: ExitStatus): void {
         .argParser(positiveInteger)
         .hideHelp(),
     )
+    // Batches through scratch files instead of a named pipe (the fallback where there is no
+    // mkfifo), and progress as JSON lines on stderr: for tests that watch a load from outside.
+    .addOption(new Option("--chunk-files", "pass batches to DuckDB as scratch files").hideHelp())
+    .addOption(new Option("--progress-json", "progress as JSON lines on stderr").hideHelp())
     .addHelpText(
       "after",
       `
@@ -50,10 +58,15 @@ Example:
           scratch?: string;
           batchMb?: number;
           commitRows?: number;
+          chunkFiles?: boolean;
+          progressJson?: boolean;
         },
       ) => {
-        const progress =
-          process.stderr.isTTY && !opts.json ? new ProgressLine(process.stderr) : null;
+        const progress = opts.progressJson
+          ? new ProgressJson(process.stderr)
+          : process.stderr.isTTY && !opts.json
+            ? new ProgressLine(process.stderr)
+            : null;
         let summary: IngestSummary;
         try {
           summary = await ingest({
@@ -64,6 +77,7 @@ Example:
             ...(opts.scratch ? { scratchDir: opts.scratch } : {}),
             ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),
             ...(opts.commitRows ? { commitRows: opts.commitRows } : {}),
+            ...(opts.chunkFiles ? { transport: "file" as const } : {}),
             ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
           });
         } finally {
@@ -76,6 +90,17 @@ Example:
         status.code = summary.files.byStatus.quarantined > 0 ? EXIT.quarantined : EXIT.ok;
       },
     );
+}
+
+/** Progress for a program watching the load: one JSON object a line. */
+class ProgressJson {
+  constructor(private readonly out: { write(text: string): unknown }) {}
+
+  update(p: IngestProgress): void {
+    this.out.write(JSON.stringify(p) + "\n");
+  }
+
+  done(): void {}
 }
 
 /** One self-overwriting status line on a terminal's stderr; cleared before the summary. */

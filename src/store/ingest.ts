@@ -2,10 +2,15 @@
  * Loading evidence into a case file.
  *
  * Reader workers decompress, classify and cut files into record lines (archive/); this module
- * loads each batch they produce in one transaction: the batch's events, its provenance rows and
- * its kept file bytes commit together or not at all. A process killed mid-load therefore leaves
- * only whole files behind, and the next run, which recognises loaded files by content hash,
- * picks up the rest.
+ * streams each batch they produce into DuckDB (chunk-feed.ts) and commits batches in units: a
+ * unit's events, its provenance rows and its kept file bytes commit together or not at all. A
+ * process killed mid-load therefore leaves only whole files behind, and the next run, which
+ * recognises loaded files by content hash, picks up the rest.
+ *
+ * How the two cores are shared was chosen by measurement on the benchmark archive (bench/):
+ * DuckDB turns the record lines into rows on one thread, and the readers take the other cores.
+ * A second DuckDB thread made the load no faster (its insert is close to serial) but burned
+ * about 75% more CPU, which the readers then lacked.
  */
 import { mkdir, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -16,6 +21,7 @@ import type { Batch, FileResult, KnownContent } from "../archive/evidence-reader
 import type { FileKind, FileStatus } from "../archive/kinds.js";
 import { readEvidence } from "../archive/reader-pool.js";
 import { CaseDatabase } from "./database.js";
+import { ChunkFeed, type ChunkTransport } from "./chunk-feed.js";
 import { appendDigest } from "./digest.js";
 import {
   INSERT_INSIGHTS_SQL,
@@ -30,17 +36,25 @@ export interface IngestOptions {
   inputs: string[];
   /** The case file; created when missing. */
   db: string;
-  /** Reader worker threads (default: the number of cores). */
+  /** Reader worker threads (default: one core left for DuckDB, at most two readers). */
   workers?: number;
-  /** DuckDB threads (default: the number of cores). */
+  /** DuckDB threads (default 1: see the module comment). */
   threads?: number;
-  /** A batch closes when its chunk of record lines reaches this size (default 96 MiB). */
+  /**
+   * A batch closes when its chunk of record lines reaches this size (default 64 MiB). Batches
+   * are held in memory: the one being loaded, a few waiting, and one being read per worker.
+   */
   chunkBytes?: number;
   /**
-   * Where the temporary chunk folder is made (default: beside the case file). The chunks of a
-   * commit unit and those queued take up to about 1 GB.
+   * Where the loader's scratch folder is made (default: beside the case file). It holds the
+   * named pipe the batches stream through, or, with the file transport, one chunk at a time.
    */
   scratchDir?: string;
+  /**
+   * How batches reach DuckDB: through a named pipe (default where `mkfifo` exists) or through
+   * a scratch file per statement.
+   */
+  transport?: ChunkTransport;
   /** DuckDB memory limit (default 1GB). */
   memoryLimit?: string;
   /**
@@ -60,6 +74,8 @@ export interface IngestProgress {
   records: number;
   /** Bytes of the files on disk recorded (files already in the case are not counted). */
   bytes: number;
+  /** Files whose unit has committed: these are in the case even if the run is cut short. */
+  committedFiles: number;
   elapsedSeconds: number;
 }
 
@@ -118,7 +134,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   const dbPath = resolve(options.db);
   const db = await CaseDatabase.open(dbPath, {
     create: true,
-    threads: options.threads ?? cores,
+    threads: options.threads ?? 1,
     memoryLimit: options.memoryLimit ?? "1GB",
   });
   // Always a folder of our own, named after the case file: it is emptied at the start (chunks
@@ -132,7 +148,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // Order does not matter to a case file; letting DuckDB drop it halves load time and memory.
     await c.run("SET preserve_insertion_order = false");
     await rm(scratch, { recursive: true, force: true });
-    await mkdir(scratch, { recursive: true });
+    await mkdir(scratch, { recursive: true, mode: 0o700 });
+    const feed = ChunkFeed.create(scratch, options.transport);
 
     const runId = await nextId(c, "SELECT max(run_id) FROM ingest_runs");
     const inputs = options.inputs.map((p) => resolve(p));
@@ -146,19 +163,29 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
 
     const summary = emptySummary(runId, dbPath, inputs);
     const batches = readEvidence(discoverFiles(inputs), {
-      workers: options.workers ?? cores,
-      chunkDir: scratch,
-      chunkBytes: options.chunkBytes ?? 96 << 20,
+      workers: options.workers ?? Math.max(1, Math.min(cores - 1, 2)),
+      chunkBytes: options.chunkBytes ?? 64 << 20,
       known,
       firstFileId,
     });
-    const unit = new CommitUnit(c, runId, storedContent, summary, options.commitRows ?? UNIT_ROWS);
-    const committed = async (done: Batch[]) => {
-      for (const b of done) if (b.chunkPath) await rm(b.chunkPath, { force: true });
+    const unit = new CommitUnit(
+      c,
+      feed,
+      runId,
+      storedContent,
+      summary,
+      options.commitRows ?? UNIT_ROWS,
+    );
+    const progress: IngestProgress = {
+      files: 0,
+      records: 0,
+      bytes: 0,
+      committedFiles: 0,
+      elapsedSeconds: 0,
     };
-    const progress: IngestProgress = { files: 0, records: 0, bytes: 0, elapsedSeconds: 0 };
     for await (const batch of batches) {
-      await committed(await unit.add(batch));
+      await unit.add(batch);
+      progress.committedFiles = summary.files.recorded + summary.files.alreadyInCase;
       progress.files += batch.files.length + batch.alreadyInCase;
       for (const f of batch.files) {
         progress.records += f.recordCount;
@@ -167,7 +194,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       progress.elapsedSeconds = (performance.now() - started) / 1000;
       options.onProgress?.({ ...progress });
     }
-    await committed(await unit.commit());
+    await unit.commit();
     summary.elapsedSeconds = (performance.now() - started) / 1000;
     const r = summary.records;
     summary.checks = {
@@ -241,67 +268,70 @@ class CommitUnit {
   private batches: Batch[] = [];
   private rows = 0;
   private open = false;
+  /** What became of the records of the unit's files, by file id. */
+  private counts = new Map<number, FileCounts>();
+  /** Files found to hold a record that is not JSON, with the reason. */
+  private invalid = new Map<number, string>();
 
   constructor(
     private readonly c: DuckDBConnection,
+    private readonly feed: ChunkFeed,
     private readonly runId: number,
     private readonly storedContent: Set<string>,
     private readonly summary: IngestSummary,
     private readonly unitRows: number,
   ) {}
 
-  /** Loads a batch; commits when the unit is full. Returns the chunks that may now be deleted. */
-  async add(batch: Batch): Promise<Batch[]> {
+  /**
+   * Loads a batch and sorts out its records that did not become events; commits when the unit
+   * is full. The batch's chunk is released once read.
+   */
+  async add(batch: Batch): Promise<void> {
     if (!this.open) {
       await this.c.run("BEGIN TRANSACTION");
       this.open = true;
     }
     this.batches.push(batch);
     this.rows += batch.lines;
-    try {
-      await insertBatch(this.c, batch, false);
-    } catch (e) {
-      if (!/JSON/i.test((e as Error).message)) throw e;
-      // A record that is not JSON failed the fast statement and, with it, the transaction:
-      // load the unit again tolerantly; the files holding such records are found afterwards.
-      await this.c.run("ROLLBACK");
-      await this.c.run("BEGIN TRANSACTION");
-      for (const b of this.batches) await insertBatch(this.c, b, true);
+    const chunk = batch.chunk;
+    batch.chunk = null;
+    const withRecords = batch.files.filter((f) => f.status === "loaded" && f.recordCount > 0);
+    for (const f of withRecords) {
+      this.counts.set(f.fileId, { loaded: 0, duplicates: 0, insights: 0, setAside: 0 });
     }
-    return this.rows >= this.unitRows ? this.commit() : [];
+    if (chunk !== null && batch.lines > 0) {
+      await this.feed.read(chunk, (path) => insertEvents(this.c, path));
+      const inserted = await countByFile(
+        this.c,
+        "events",
+        withRecords.map((f) => f.fileId),
+      );
+      const short = withRecords.filter(
+        (f) => (inserted.get(f.fileId) ?? 0) < f.recordCount - f.setAside.length,
+      );
+      if (short.length > 0) {
+        await sortLeftovers(this.c, this.feed, chunk, short, inserted, this.counts, this.invalid);
+      }
+    }
+    if (this.rows >= this.unitRows) await this.commit();
   }
 
-  async commit(): Promise<Batch[]> {
-    if (!this.open) return [];
+  async commit(): Promise<void> {
+    if (!this.open) return;
     const batches = this.batches;
     const files = batches.flatMap((b) => b.files);
     const withRecords = files.filter((f) => f.status === "loaded" && f.recordCount > 0);
-    const counts = new Map<number, FileCounts>();
-    const invalid = new Map<number, string>();
-    for (const f of withRecords) {
-      counts.set(f.fileId, { loaded: 0, duplicates: 0, insights: 0, setAside: 0 });
-    }
+    const { counts, invalid } = this;
     try {
+      if (invalid.size > 0) {
+        // A record that is not JSON makes its file broken: none of its records stay.
+        const list = [...invalid.keys()].join(", ");
+        for (const table of ["events", "insight_events", "set_aside_records"]) {
+          await this.c.run(`DELETE FROM ${table} WHERE file_id IN (${list})`);
+        }
+      }
       if (withRecords.length > 0) {
         const ids = withRecords.map((f) => f.fileId);
-        const inserted = await countByFile(this.c, "events", ids);
-        for (const b of batches) {
-          const short = b.files.filter(
-            (f) =>
-              counts.has(f.fileId) &&
-              (inserted.get(f.fileId) ?? 0) < f.recordCount - f.setAside.length,
-          );
-          if (short.length > 0 && b.chunkPath) {
-            await sortLeftovers(this.c, b.chunkPath, short, inserted, counts, invalid);
-          }
-        }
-        if (invalid.size > 0) {
-          // A record that is not JSON makes its file broken: none of its records stay.
-          const list = [...invalid.keys()].join(", ");
-          for (const table of ["events", "insight_events", "set_aside_records"]) {
-            await this.c.run(`DELETE FROM ${table} WHERE file_id IN (${list})`);
-          }
-        }
         const duplicates = await removeDuplicates(this.c, ids);
         const loaded = await countByFile(this.c, "events", ids);
         for (const [id, n] of loaded) counts.get(id)!.loaded = n;
@@ -317,18 +347,18 @@ class CommitUnit {
     this.open = false;
     this.batches = [];
     this.rows = 0;
+    this.counts = new Map();
+    this.invalid = new Map();
     for (const b of batches) tally(this.summary, b, counts, invalid);
-    return batches;
   }
 }
 
-async function insertBatch(c: DuckDBConnection, batch: Batch, tolerant: boolean): Promise<void> {
-  if (!batch.chunkPath || batch.lines === 0) return;
+async function insertEvents(c: DuckDBConnection, chunkPath: string): Promise<void> {
   // DuckDB pushes the event filter below the projection and so parses every record twice (once
   // to filter, once to project); with filter pushdown off, the load takes about half the CPU.
   await c.run("SET disabled_optimizers = 'filter_pushdown'");
   try {
-    await c.run(insertEventsSql(batch.chunkPath, tolerant));
+    await c.run(insertEventsSql(chunkPath));
   } finally {
     await c.run("RESET disabled_optimizers").catch(() => undefined);
   }
@@ -360,18 +390,15 @@ async function countByFile(
  */
 async function sortLeftovers(
   c: DuckDBConnection,
-  chunkPath: string,
+  feed: ChunkFeed,
+  chunk: Uint8Array[],
   files: FileResult[],
   inserted: Map<number, number>,
   counts: Map<number, FileCounts>,
   invalid: Map<number, string>,
 ): Promise<void> {
-  await c.run(
-    leftoversSql(
-      chunkPath,
-      files.map((f) => f.fileId),
-    ),
-  );
+  const ids = files.map((f) => f.fileId);
+  await feed.read(chunk, (path) => c.run(leftoversSql(path, ids)));
   await c.run(INSERT_INSIGHTS_SQL);
   await c.run(INSERT_SET_ASIDE_SQL);
   const reader = await c.runAndReadAll(
