@@ -138,6 +138,7 @@ async function main(): Promise<void> {
     ratio: r.wallSeconds / floors[i]!.wallSeconds,
     cpuRatio: cpuSeconds(r) / cpuSeconds(floors[i]!),
     peakRssBytes: r.maxRssBytes,
+    phases: r.summary.phases,
     caseBytes: r.caseBytes,
     eventsPerSecond: archive.events / r.wallSeconds,
     compressedMBps: mb(archive.compressedBytes) / r.wallSeconds,
@@ -217,7 +218,13 @@ type Result = {
     decompressedMBps: number;
     caseBytes: number;
     caseToArchive: number;
-    runs: { wallSeconds: number; cpuSeconds: number; ratio: number; peakRssBytes: number }[];
+    runs: {
+      wallSeconds: number;
+      cpuSeconds: number;
+      ratio: number;
+      peakRssBytes: number;
+      phases: { waiting: number; inserting: number; leftovers: number; committing: number };
+    }[];
   };
   queries: { name: string; ms: number; rows: number }[];
   baseline: { detectFrom: string; ms: number; findings: number } | null;
@@ -253,6 +260,12 @@ function render(r: Result): string {
       `${fixed(mb(i.caseBytes))} MB, ${fixed(i.caseToArchive, 2)}x the compressed archive`,
     ],
   ];
+  const p = i.runs.at(-1)!.phases;
+  rows.push([
+    "loader's time (last run)",
+    `${fixed(p.waiting, 1)} s waiting for readers, ${fixed(p.inserting, 1)} s inserting, ` +
+      `${fixed(p.leftovers, 1)} s leftovers, ${fixed(p.committing, 1)} s committing`,
+  ]);
   if (i.runs.length > 1) {
     i.runs.forEach((run, n) =>
       rows.push([

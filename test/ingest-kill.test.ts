@@ -6,7 +6,7 @@
  * commits many times; its progress lines (JSON on stderr) say when a unit has committed.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -58,6 +58,8 @@ describe("a load killed with SIGKILL", () => {
   let evidence: string;
   let archive: BenchArchiveResult;
   let db: string;
+  let scratch: string;
+  let killedPid: number;
 
   beforeAll(async () => {
     ensureBuilt();
@@ -65,19 +67,19 @@ describe("a load killed with SIGKILL", () => {
     evidence = join(dir, "evidence");
     archive = await writeBenchArchive({ outDir: evidence, events: 60_000, seed: 11 });
     db = join(dir, "case.duckdb");
+    scratch = join(dir, "scratch");
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("should leave a case file that opens and holds only whole files", async () => {
-    // Batches through scratch files here (the fallback transport); the resumed run below uses
-    // the named pipe.
     const { child, done } = startCli([
       "ingest",
       evidence,
       "--db",
       db,
       ...SMALL_COMMITS,
-      "--chunk-files",
+      "--scratch",
+      scratch,
       "--progress-json",
     ]);
     let exited = false;
@@ -86,8 +88,11 @@ describe("a load killed with SIGKILL", () => {
     // A little later, so the kill lands in the middle of later batches and commits.
     await new Promise((resolve) => setTimeout(resolve, 250));
     child.kill("SIGKILL");
+    killedPid = child.pid!;
     const result = await done;
     expect(result.signal).toBe("SIGKILL");
+    // The killed run could not remove its scratch folder.
+    expect(existsSync(join(scratch, `trailbook-ingest-${killedPid}`))).toBe(true);
 
     const files = await one(
       db,
@@ -118,12 +123,22 @@ describe("a load killed with SIGKILL", () => {
 
   it("should complete the load on the next run, without duplicates", async () => {
     const before = await one(db, "SELECT count(*)::INTEGER AS n FROM events");
-    const r = await runCli(["ingest", evidence, "--db", db, "--json", ...SMALL_COMMITS]);
+    const r = await runCli([
+      "ingest",
+      evidence,
+      "--db",
+      db,
+      "--json",
+      "--scratch",
+      scratch,
+      ...SMALL_COMMITS,
+    ]);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as IngestSummary;
     expect(summary.records.duplicates).toBe(0);
     expect(Number(before.n) + summary.records.loaded).toBe(archive.events);
-    expect(existsSync(join(dir, ".case.duckdb.ingest"))).toBe(false);
+    // The next run removed the killed run's scratch folder, and its own.
+    expect(readdirSync(scratch)).toEqual([]);
 
     const after = await one(
       db,

@@ -1,29 +1,30 @@
 /**
- * Collects located records as newline-delimited JSON for the database to read in bulk:
+ * Writes located records as newline-delimited JSON for the database to read in bulk:
  *
  *     {"f":file_id,"i":record_index,"o":byte_offset,"n":byte_length,"e":encoding,"r":record}
  *
  * The record is spliced in as it is, unparsed: compact JSON holds no raw newline (JSON forbids
  * them inside strings and the reader re-serialises pretty-printed records), so each record is
  * one line. The database parses each line once, straight into the typed fields it loads; a
- * record that is not valid JSON spoils its own line only (see store/load-sql.ts).
- *
- * The lines stay in memory, in blocks that can be handed to another thread without copying; the
- * loader streams them to the database through a pipe (store/chunk-feed.ts). Measured, writing
- * them to a scratch file instead and reading it back cost 2-6 CPU-seconds of kernel time per
- * million records on a disk-backed folder, and the writer stalled when the kernel throttled it.
+ * record that is not valid JSON fails its own line only (see store/load-sql.ts).
  */
+import { closeSync, openSync, writeSync } from "node:fs";
 
-const BLOCK_BYTES = 8 << 20;
+const BUFFER_BYTES = 8 << 20;
 const CLOSE_NEWLINE = Buffer.from("}\n", "latin1");
 
 export class ChunkWriter {
-  private readonly blocks: Uint8Array[] = [];
-  private block: Buffer | null = null;
+  private readonly fd: number;
+  private readonly buffer = Buffer.allocUnsafe(BUFFER_BYTES);
   private used = 0;
-  /** Bytes collected so far. */
+  /** Bytes written so far, buffered or not. */
   bytes = 0;
   lines = 0;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, "w");
+  }
 
   write(
     fileId: number,
@@ -35,36 +36,32 @@ export class ChunkWriter {
   ): void {
     const header = `{"f":${fileId},"i":${index},"o":${offset},"n":${length},"e":${encoding},"r":`;
     const need = header.length + text.length + CLOSE_NEWLINE.length;
-    if (this.block === null || this.used + need > this.block.length) {
-      this.seal();
-      // Each block owns its memory (allocUnsafeSlow: never a slice of Node's shared pool), so
-      // it can be transferred to the loader's thread; a line longer than a block gets its own.
-      this.block = Buffer.allocUnsafeSlow(Math.max(BLOCK_BYTES, need));
+    if (this.used + need > BUFFER_BYTES) this.flush();
+    if (need > BUFFER_BYTES) {
+      // A record larger than the buffer goes straight to the file.
+      writeSync(this.fd, Buffer.from(header, "latin1"));
+      writeSync(this.fd, text);
+      writeSync(this.fd, CLOSE_NEWLINE);
+    } else {
+      this.used += this.buffer.write(header, this.used, "latin1");
+      this.buffer.set(text, this.used);
+      this.used += text.length;
+      this.used += CLOSE_NEWLINE.copy(this.buffer, this.used);
     }
-    this.used += this.block.write(header, this.used, "latin1");
-    this.block.set(text, this.used);
-    this.used += text.length;
-    this.used += CLOSE_NEWLINE.copy(this.block, this.used);
     this.bytes += need;
     this.lines++;
   }
 
-  private seal(): void {
-    if (this.block !== null && this.used > 0) {
-      // The unused tail of a block is not kept: copy a block that is mostly empty.
-      this.blocks.push(
-        this.used < this.block.length / 2
-          ? new Uint8Array(this.block.subarray(0, this.used))
-          : this.block.subarray(0, this.used),
-      );
-    }
-    this.block = null;
+  private flush(): void {
+    let done = 0;
+    while (done < this.used) done += writeSync(this.fd, this.buffer, done, this.used - done);
     this.used = 0;
   }
 
-  /** The lines, in order, as blocks of whole lines. The writer is empty afterwards. */
-  close(): Uint8Array[] {
-    this.seal();
-    return this.blocks.splice(0);
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    closeSync(this.fd);
+    this.closed = true;
   }
 }

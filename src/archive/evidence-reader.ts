@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { BundleError } from "./bundle-error.js";
 import { ChunkWriter } from "./chunk-writer.js";
@@ -52,11 +53,8 @@ export interface SetAsideRecord {
 }
 
 export interface Batch {
-  /**
-   * The batch's record lines (see chunk-writer.ts) in blocks, or null when no file of the batch
-   * held records.
-   */
-  chunk: Uint8Array[] | null;
+  /** The chunk of record lines, or null when no file of the batch held records. */
+  chunkPath: string | null;
   lines: number;
   bytes: number;
   files: FileResult[];
@@ -72,6 +70,7 @@ export function placeKey(path: string, member: string | null): string {
 }
 
 export interface EvidenceReaderOptions {
+  chunkDir: string;
   /** A batch closes once its chunk holds about this many bytes. */
   chunkBytes: number;
   /**
@@ -82,6 +81,8 @@ export interface EvidenceReaderOptions {
   known: KnownContent;
   nextFileId: () => number;
   onBatch: (batch: Batch) => void;
+  /** Unique among all readers writing into chunkDir. */
+  readerId: number;
   /** Quarantined files larger than this are described but their bytes are not kept. */
   maxQuarantinedBytes?: number;
 }
@@ -95,6 +96,7 @@ export class EvidenceReader {
   private chunk: ChunkWriter | null = null;
   private files: FileResult[] = [];
   private alreadyInCase = 0;
+  private chunkSeq = 0;
   private batchesClosed = 0;
 
   constructor(private readonly options: EvidenceReaderOptions) {}
@@ -278,7 +280,10 @@ export class EvidenceReader {
   }
 
   private writeRecords(fileId: number, content: Buffer, records: RecordRef[]): void {
-    this.chunk ??= new ChunkWriter();
+    if (this.chunk === null) {
+      const name = `chunk-${this.options.readerId}-${this.chunkSeq++}.ndjson`;
+      this.chunk = new ChunkWriter(join(this.options.chunkDir, name));
+    }
     for (const r of records) {
       if (r.setAside !== undefined) continue;
       const text = r.line ?? content.subarray(r.start, r.end);
@@ -371,10 +376,11 @@ export class EvidenceReader {
   private closeBatch(): void {
     if (this.files.length === 0 && this.chunk === null && this.alreadyInCase === 0) return;
     const chunk = this.chunk;
+    chunk?.close();
     this.options.onBatch({
+      chunkPath: chunk?.path ?? null,
       lines: chunk?.lines ?? 0,
       bytes: chunk?.bytes ?? 0,
-      chunk: chunk?.close() ?? null,
       files: this.files,
       alreadyInCase: this.alreadyInCase,
     });

@@ -6,6 +6,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { EvidenceReader, type Batch, type KnownContent } from "./evidence-reader.js";
 
 export interface ReaderWorkerData {
+  readerId: number;
+  chunkDir: string;
   chunkBytes: number;
   firstChunkBytes: number;
   known: [string, { fileId: number; places: string[] }][];
@@ -28,6 +30,8 @@ const known: KnownContent = new Map(
 );
 
 const reader = new EvidenceReader({
+  readerId: data.readerId,
+  chunkDir: data.chunkDir,
   chunkBytes: data.chunkBytes,
   firstChunkBytes: data.firstChunkBytes,
   known,
@@ -41,8 +45,6 @@ const reader = new EvidenceReader({
       }
     }
     const own = batch.files.flatMap((f) => (f.content ? [f.content.buffer as ArrayBuffer] : []));
-    // The chunk's blocks each own their memory (chunk-writer.ts).
-    for (const block of batch.chunk ?? []) own.push(block.buffer as ArrayBuffer);
     port.postMessage({ type: "batch", batch } satisfies FromReader, [...new Set(own)]);
   },
 });

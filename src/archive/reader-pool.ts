@@ -10,6 +10,7 @@ import type { FromReader, ReaderWorkerData, ToReader } from "./read-worker.js";
 
 export interface ReaderPoolOptions {
   workers: number;
+  chunkDir: string;
   chunkBytes: number;
   /** Size at which each worker's first batch closes (default: a quarter of chunkBytes). */
   firstChunkBytes?: number;
@@ -105,6 +106,8 @@ export async function* readEvidence(
 
   for (let i = 0; i < options.workers; i++) {
     const data: ReaderWorkerData = {
+      readerId: i,
+      chunkDir: options.chunkDir,
       chunkBytes: options.chunkBytes,
       firstChunkBytes: options.firstChunkBytes ?? Math.ceil(options.chunkBytes / 4),
       known,

@@ -20,7 +20,7 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     .option("--threads <n>", "DuckDB threads (default: 1)", positiveInteger)
     .option(
       "--scratch <dir>",
-      "where the loader makes its scratch folder, which holds a named pipe (default: beside the case file)",
+      "where the loader makes its scratch folder for record chunks, a few hundred MB (default: /dev/shm if present, else beside the case file)",
     )
     // Tuning knobs for tests and experiments, kept out of the help: smaller batches and
     // transactions make a load commit often (the kill-and-resume test relies on it).
@@ -34,9 +34,7 @@ export function registerIngest(program: Command, status: ExitStatus): void {
         .argParser(positiveInteger)
         .hideHelp(),
     )
-    // Batches through scratch files instead of a named pipe (the fallback where there is no
-    // mkfifo), and progress as JSON lines on stderr: for tests that watch a load from outside.
-    .addOption(new Option("--chunk-files", "pass batches to DuckDB as scratch files").hideHelp())
+    // Progress as JSON lines on stderr, for programs (and tests) that watch a load from outside.
     .addOption(new Option("--progress-json", "progress as JSON lines on stderr").hideHelp())
     .addHelpText(
       "after",
@@ -58,7 +56,6 @@ Example:
           scratch?: string;
           batchMb?: number;
           commitRows?: number;
-          chunkFiles?: boolean;
           progressJson?: boolean;
         },
       ) => {
@@ -77,7 +74,6 @@ Example:
             ...(opts.scratch ? { scratchDir: opts.scratch } : {}),
             ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),
             ...(opts.commitRows ? { commitRows: opts.commitRows } : {}),
-            ...(opts.chunkFiles ? { transport: "file" as const } : {}),
             ...(progress ? { onProgress: (p: IngestProgress) => progress.update(p) } : {}),
           });
         } finally {

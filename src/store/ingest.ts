@@ -2,7 +2,7 @@
  * Loading evidence into a case file.
  *
  * Reader workers decompress, classify and cut files into record lines (archive/); this module
- * streams each batch they produce into DuckDB (chunk-feed.ts) and commits batches in units: a
+ * loads each batch they produce into DuckDB and commits batches in units: a
  * unit's events, its provenance rows and its kept file bytes commit together or not at all. A
  * process killed mid-load therefore leaves only whole files behind, and the next run, which
  * recognises loaded files by content hash, picks up the rest.
@@ -12,16 +12,15 @@
  * A second DuckDB thread made the load no faster (its insert is close to serial) but burned
  * about 75% more CPU, which the readers then lacked.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { listValue, type DuckDBConnection } from "@duckdb/node-api";
 import { discoverFiles, parseS3Location } from "../archive/discover.js";
 import type { Batch, FileResult, KnownContent } from "../archive/evidence-reader.js";
 import type { FileKind, FileStatus } from "../archive/kinds.js";
 import { readEvidence } from "../archive/reader-pool.js";
 import { CaseDatabase } from "./database.js";
-import { ChunkFeed, type ChunkTransport } from "./chunk-feed.js";
 import { appendDigest } from "./digest.js";
 import {
   INSERT_INSIGHTS_SQL,
@@ -29,6 +28,7 @@ import {
   insertEventsSql,
   leftoversSql,
 } from "./load-sql.js";
+import { defaultScratchBase, makeScratch } from "./scratch.js";
 import { TOOL_VERSION } from "./version.js";
 
 export interface IngestOptions {
@@ -41,20 +41,15 @@ export interface IngestOptions {
   /** DuckDB threads (default 1: see the module comment). */
   threads?: number;
   /**
-   * A batch closes when its chunk of record lines reaches this size (default 64 MiB). Batches
-   * are held in memory: the one being loaded, a few waiting, and one being read per worker.
+   * A batch closes when its chunk of record lines reaches this size (default 64 MiB). Chunks
+   * wait in the scratch folder: the one being loaded, a few queued, one per worker being written.
    */
   chunkBytes?: number;
   /**
-   * Where the loader's scratch folder is made (default: beside the case file). It holds the
-   * named pipe the batches stream through, or, with the file transport, one chunk at a time.
+   * Where the loader makes its scratch folder (default: /dev/shm where it exists, else beside
+   * the case file; see scratch.ts).
    */
   scratchDir?: string;
-  /**
-   * How batches reach DuckDB: through a named pipe (default where `mkfifo` exists) or through
-   * a scratch file per statement.
-   */
-  transport?: ChunkTransport;
   /** DuckDB memory limit (default 1GB). */
   memoryLimit?: string;
   /**
@@ -117,6 +112,13 @@ export interface IngestSummary {
   /** Bytes of the files read. */
   bytesRead: number;
   elapsedSeconds: number;
+  /**
+   * Where the loader's time went, in seconds: waiting for the readers, DuckDB reading batches
+   * into rows, sorting out records that did not become events, and committing (duplicates,
+   * provenance, the write itself). The rest of `elapsedSeconds` is opening and the final
+   * checkpoint.
+   */
+  phases: { waiting: number; inserting: number; leftovers: number; committing: number };
   /** Whether every count adds up (records.found = events + insights + setAside, etc.). */
   checks: { recordsAddUp: boolean; eventsAddUp: boolean };
 }
@@ -137,19 +139,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     threads: options.threads ?? 1,
     memoryLimit: options.memoryLimit ?? "1GB",
   });
-  // Always a folder of our own, named after the case file: it is emptied at the start (chunks
-  // left by a killed run) and removed at the end, so it must never be a folder the user owns.
-  const scratch = join(
-    resolve(options.scratchDir ?? dirname(dbPath)),
-    `.${basename(dbPath)}.ingest`,
-  );
+  let scratch: string | null = null;
   try {
     const c = db.connection;
     // Order does not matter to a case file; letting DuckDB drop it halves load time and memory.
     await c.run("SET preserve_insertion_order = false");
-    await rm(scratch, { recursive: true, force: true });
-    await mkdir(scratch, { recursive: true, mode: 0o700 });
-    const feed = ChunkFeed.create(scratch, options.transport);
+    scratch = await makeScratch(resolve(options.scratchDir ?? defaultScratchBase(dbPath)));
 
     const runId = await nextId(c, "SELECT max(run_id) FROM ingest_runs");
     const inputs = options.inputs.map((p) => resolve(p));
@@ -164,18 +159,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     const summary = emptySummary(runId, dbPath, inputs);
     const batches = readEvidence(discoverFiles(inputs), {
       workers: options.workers ?? Math.max(1, Math.min(cores - 1, 2)),
+      chunkDir: scratch,
       chunkBytes: options.chunkBytes ?? 64 << 20,
       known,
       firstFileId,
     });
-    const unit = new CommitUnit(
-      c,
-      feed,
-      runId,
-      storedContent,
-      summary,
-      options.commitRows ?? UNIT_ROWS,
-    );
+    const unit = new CommitUnit(c, runId, storedContent, summary, options.commitRows ?? UNIT_ROWS);
     const progress: IngestProgress = {
       files: 0,
       records: 0,
@@ -183,7 +172,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       committedFiles: 0,
       elapsedSeconds: 0,
     };
+    let waitFrom = performance.now();
     for await (const batch of batches) {
+      summary.phases.waiting += (performance.now() - waitFrom) / 1000;
       await unit.add(batch);
       progress.committedFiles = summary.files.recorded + summary.files.alreadyInCase;
       progress.files += batch.files.length + batch.alreadyInCase;
@@ -193,6 +184,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       }
       progress.elapsedSeconds = (performance.now() - started) / 1000;
       options.onProgress?.({ ...progress });
+      waitFrom = performance.now();
     }
     await unit.commit();
     summary.elapsedSeconds = (performance.now() - started) / 1000;
@@ -210,12 +202,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     return summary;
   } finally {
     db.close();
-    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
   }
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 async function nextId(c: DuckDBConnection, sql: string): Promise<number> {
@@ -252,6 +240,7 @@ function emptySummary(runId: number, db: string, inputs: string[]): IngestSummar
     digests: 0,
     bytesRead: 0,
     elapsedSeconds: 0,
+    phases: { waiting: 0, inserting: 0, leftovers: 0, committing: 0 },
     checks: { recordsAddUp: true, eventsAddUp: true },
   };
 }
@@ -275,7 +264,6 @@ class CommitUnit {
 
   constructor(
     private readonly c: DuckDBConnection,
-    private readonly feed: ChunkFeed,
     private readonly runId: number,
     private readonly storedContent: Set<string>,
     private readonly summary: IngestSummary,
@@ -284,7 +272,8 @@ class CommitUnit {
 
   /**
    * Loads a batch and sorts out its records that did not become events; commits when the unit
-   * is full. The batch's chunk is released once read.
+   * is full. The batch's chunk is deleted once read: a record that is not JSON does not fail the
+   * statement (see load-sql.ts), so no batch is ever read twice for the load itself.
    */
   async add(batch: Batch): Promise<void> {
     if (!this.open) {
@@ -293,14 +282,17 @@ class CommitUnit {
     }
     this.batches.push(batch);
     this.rows += batch.lines;
-    const chunk = batch.chunk;
-    batch.chunk = null;
+    const chunk = batch.chunkPath;
     const withRecords = batch.files.filter((f) => f.status === "loaded" && f.recordCount > 0);
     for (const f of withRecords) {
       this.counts.set(f.fileId, { loaded: 0, duplicates: 0, insights: 0, setAside: 0 });
     }
+    const phases = this.summary.phases;
     if (chunk !== null && batch.lines > 0) {
-      await this.feed.read(chunk, (path) => insertEvents(this.c, path));
+      let from = performance.now();
+      await insertEvents(this.c, chunk);
+      phases.inserting += (performance.now() - from) / 1000;
+      from = performance.now();
       const inserted = await countByFile(
         this.c,
         "events",
@@ -310,14 +302,17 @@ class CommitUnit {
         (f) => (inserted.get(f.fileId) ?? 0) < f.recordCount - f.setAside.length,
       );
       if (short.length > 0) {
-        await sortLeftovers(this.c, this.feed, chunk, short, inserted, this.counts, this.invalid);
+        await sortLeftovers(this.c, chunk, short, inserted, this.counts, this.invalid);
       }
+      phases.leftovers += (performance.now() - from) / 1000;
     }
+    if (chunk !== null) await rm(chunk, { force: true });
     if (this.rows >= this.unitRows) await this.commit();
   }
 
   async commit(): Promise<void> {
     if (!this.open) return;
+    const from = performance.now();
     const batches = this.batches;
     const files = batches.flatMap((b) => b.files);
     const withRecords = files.filter((f) => f.status === "loaded" && f.recordCount > 0);
@@ -344,6 +339,7 @@ class CommitUnit {
       await this.c.run("ROLLBACK").catch(() => undefined);
       throw e;
     }
+    this.summary.phases.committing += (performance.now() - from) / 1000;
     this.open = false;
     this.batches = [];
     this.rows = 0;
@@ -390,15 +386,14 @@ async function countByFile(
  */
 async function sortLeftovers(
   c: DuckDBConnection,
-  feed: ChunkFeed,
-  chunk: Uint8Array[],
+  chunkPath: string,
   files: FileResult[],
   inserted: Map<number, number>,
   counts: Map<number, FileCounts>,
   invalid: Map<number, string>,
 ): Promise<void> {
   const ids = files.map((f) => f.fileId);
-  await feed.read(chunk, (path) => c.run(leftoversSql(path, ids)));
+  await c.run(leftoversSql(chunkPath, ids));
   await c.run(INSERT_INSIGHTS_SQL);
   await c.run(INSERT_SET_ASIDE_SQL);
   const reader = await c.runAndReadAll(
