@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeBenchArchive, type BenchArchiveResult } from "../src/sample/bench.js";
 import type { IngestSummary } from "../src/store/ingest.js";
+import { defaultScratchBase } from "../src/store/scratch.js";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const BENCH_DIR = join(ROOT, ".bench");
@@ -104,6 +105,11 @@ function runShell(script: string, args: string[]): string {
 
 export interface IngestRun extends Timing {
   maxRssBytes: number;
+  /**
+   * The most bytes the loader's scratch folder held, sampled every 50 ms. Under /dev/shm this
+   * is memory too, beside the process's RSS.
+   */
+  maxScratchBytes: number;
   caseBytes: number;
   summary: IngestSummary;
 }
@@ -138,10 +144,20 @@ export async function ingestRun(
   if (options.workers) args.push("--workers", String(options.workers));
   if (options.threads) args.push("--threads", String(options.threads));
   const start = performance.now();
-  const { code, stdout, stderr } = await run(process.execPath, args, {
-    ...process.env,
-    TRAILBOOK_BENCH_RUSAGE: usagePath,
-  });
+  let maxScratchBytes = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  const { code, stdout, stderr } = await run(
+    process.execPath,
+    args,
+    { ...process.env, TRAILBOOK_BENCH_RUSAGE: usagePath },
+    (pid) => {
+      const folder = join(defaultScratchBase(casePath), `trailbook-ingest-${pid}`);
+      sampler = setInterval(() => {
+        maxScratchBytes = Math.max(maxScratchBytes, folderBytes(folder));
+      }, 50);
+    },
+  );
+  clearInterval(sampler);
   const wallSeconds = (performance.now() - start) / 1000;
   if (code !== 0) throw new Error(`bench: ingest exited ${code}:\n${stderr}`);
   const usage = JSON.parse(readFileSync(usagePath, "utf8")) as {
@@ -155,6 +171,7 @@ export async function ingestRun(
     userSeconds: usage.userSeconds,
     systemSeconds: usage.systemSeconds,
     maxRssBytes: usage.maxRssKiB * 1024,
+    maxScratchBytes,
     caseBytes:
       statSync(casePath).size +
       (existsSync(`${casePath}.wal`) ? statSync(`${casePath}.wal`).size : 0),
@@ -162,13 +179,31 @@ export async function ingestRun(
   };
 }
 
+function folderBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        total += statSync(join(dir, name)).size;
+      } catch {
+        // Deleted between the listing and the stat.
+      }
+    }
+  } catch {
+    // Not made yet, or already removed.
+  }
+  return total;
+}
+
 function run(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
+  onSpawn?: (pid: number) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

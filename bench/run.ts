@@ -138,6 +138,7 @@ async function main(): Promise<void> {
     ratio: r.wallSeconds / floors[i]!.wallSeconds,
     cpuRatio: cpuSeconds(r) / cpuSeconds(floors[i]!),
     peakRssBytes: r.maxRssBytes,
+    peakScratchBytes: r.maxScratchBytes,
     phases: r.summary.phases,
     caseBytes: r.caseBytes,
     eventsPerSecond: archive.events / r.wallSeconds,
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
       ratio: median(runs.map((r) => r.ratio)),
       cpuRatio: median(runs.map((r) => r.cpuRatio)),
       peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+      peakScratchBytes: Math.max(...runs.map((r) => r.peakScratchBytes)),
       eventsPerSecond: archive.events / wall,
       compressedMBps: mb(archive.compressedBytes) / wall,
       decompressedMBps: mb(archive.jsonBytes) / wall,
@@ -213,6 +215,7 @@ type Result = {
     ratio: number;
     cpuRatio: number;
     peakRssBytes: number;
+    peakScratchBytes: number;
     eventsPerSecond: number;
     compressedMBps: number;
     decompressedMBps: number;
@@ -254,7 +257,11 @@ function render(r: Result): string {
       "MB per second",
       `${fixed(i.compressedMBps)} compressed, ${fixed(i.decompressedMBps)} decompressed`,
     ],
-    ["peak RSS", `${fixed(i.peakRssBytes / 2 ** 30, 2)} GiB`],
+    [
+      "peak memory",
+      `${fixed(i.peakRssBytes / 2 ** 30, 2)} GiB RSS; scratch chunks at most ` +
+        `${fixed(i.peakScratchBytes / 2 ** 20, 0)} MiB (in memory when under /dev/shm)`,
+    ],
     [
       "case file",
       `${fixed(mb(i.caseBytes))} MB, ${fixed(i.caseToArchive, 2)}x the compressed archive`,
