@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CaseDatabase } from "../src/store/database.js";
+import { CASE_STORAGE_VERSION, CaseDatabase } from "../src/store/database.js";
 import { ingest, type IngestSummary } from "../src/store/ingest.js";
 import { cloudTrailEvent, logFile, writeEdgeCases, type EdgeCases } from "./fixtures/edge-cases.js";
 
@@ -262,5 +262,24 @@ describe("ingest of every awkward kind of file", () => {
     );
     const sha = createHash("sha256").update(readFileSync(cases.known.path)).digest("hex");
     expect(rows[0]!.sha256).toBe(sha);
+  });
+
+  it("should write the case in DuckDB 1.5's storage format", async () => {
+    const [row] = await query(
+      db,
+      "SELECT tags['storage_version'] AS v FROM duckdb_databases() WHERE database_name = current_database()",
+    );
+    expect(row!.v).toBe(`${CASE_STORAGE_VERSION}+`);
+  });
+
+  it("should report where the loader's time went", () => {
+    const p = summary.phases;
+    for (const seconds of Object.values(p)) expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(p.waiting + p.inserting + p.leftovers + p.committing).toBeLessThanOrEqual(
+      summary.elapsedSeconds,
+    );
+    // The edge cases hold Insight events and set-aside records: their files are sorted out.
+    expect(p.inserting).toBeGreaterThan(0);
+    expect(p.leftovers).toBeGreaterThan(0);
   });
 });
