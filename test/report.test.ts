@@ -33,7 +33,10 @@ const IAM = [
   ORGANIZATION,
 ];
 
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
+/**
+ * RFC 4180 records (quoted fields may hold commas, quotes and line breaks), each ending in LF as
+ * trailbook writes them (see src/query/csv.ts).
+ */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -47,10 +50,10 @@ function parseCsv(text: string): string[][] {
       else field += ch;
     } else if (ch === '"') quoted = true;
     else if (ch === ",") (row.push(field), (field = ""));
-    else if (ch === "\r" && text[i + 1] === "\n") {
-      (row.push(field), rows.push(row), (row = []), (field = ""), i++);
-    } else field += ch;
+    else if (ch === "\n") (row.push(field), rows.push(row), (row = []), (field = ""));
+    else field += ch;
   }
+  if (field !== "" || row.length) throw new Error("a CSV file that does not end with a line end");
   return rows;
 }
 
@@ -148,6 +151,29 @@ describe("the report folder", () => {
       const records = parseCsv(readFileSync(join(written.dir, `tables/${table.id}.csv`), "utf8"));
       expect(records[0], table.id).toEqual(table.columns.map((c) => c.key));
       expect(records.length - 1, table.id).toBe(table.rows.length);
+    }
+  });
+
+  it("holds, for a table the CLI also prints, the bytes `--format csv` prints", async () => {
+    // The report was built with this SCP and organization and no time range; so is the command.
+    const lock = ["--scp", SCP, "--organization", ORGANIZATION, "--format", "csv"];
+    const pairs = [
+      { args: ["sts", "outside", "--db", db, ...lock], table: "sts-outside-calls" },
+      {
+        args: ["sts", "outside", "--db", db, ...lock, "--by-principal"],
+        table: "sts-outside-principals",
+      },
+    ];
+    for (const { args, table } of pairs) {
+      const printed = await cli(...args);
+      expect(printed.code, printed.err).toBe(0);
+      const file = readFileSync(join(written.dir, `tables/${table}.csv`), "utf8");
+      expect(printed.out, table).toBe(file);
+      // Not two empty tables agreeing: rows with lists (as JSON), times and quoted fields.
+      const records = parseCsv(file);
+      expect(records.length, table).toBeGreaterThan(5);
+      expect(file, table).toMatch(/,(?:\[\]|"\["").*,/);
+      expect(file, table).toMatch(/(?:^|,)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z,/m);
     }
   });
 
