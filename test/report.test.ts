@@ -18,6 +18,7 @@ import {
   ingest,
   loadIamSnapshots,
   openCase,
+  ReportOutputError,
   writeReport,
   type WrittenReport,
 } from "../src/index.js";
@@ -291,6 +292,42 @@ describe.skipIf(!chromium)("the report in headless Chromium", () => {
   });
 });
 
+describe("writeReport's folder", () => {
+  /** What writeReport throws for `out`, or null when it writes. */
+  async function refusal(out: string): Promise<ReportOutputError | null> {
+    const c = await openCase(db);
+    try {
+      await writeReport(c, out, { pngScale: 1 });
+      return null;
+    } catch (e) {
+      if (e instanceof ReportOutputError) return e;
+      throw e;
+    } finally {
+      c.close();
+    }
+  }
+
+  it("refuses a folder that is not a report, or a file, with a code and the path as given", async () => {
+    const folder = join(dir, "library-notes");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "notes.txt"), "mine");
+    const notReport = await refusal(folder);
+    expect(notReport?.code).toBe("not-a-report-folder");
+    expect(notReport?.path).toBe(folder);
+    expect(notReport?.message).toContain(folder);
+    expect(readFileSync(join(folder, "notes.txt"), "utf8")).toBe("mine");
+
+    const file = join(dir, "library-file");
+    writeFileSync(file, "mine");
+    const notFolder = await refusal(file);
+    expect(notFolder?.code).toBe("not-a-folder");
+    expect(notFolder?.path).toBe(file);
+    expect(readFileSync(file, "utf8")).toBe("mine");
+    // Library messages describe the folder; command-line options are the CLI's to name.
+    for (const e of [notReport, notFolder]) expect(e?.message).not.toMatch(/--/);
+  });
+});
+
 describe("trailbook report (CLI)", () => {
   it("writes the report for a time range and says where it is", async () => {
     const out = join(dir, "range");
@@ -354,8 +391,22 @@ describe("trailbook report (CLI)", () => {
     writeFileSync(join(other, "notes.txt"), "mine");
     const r = await cli("report", "--db", db, "--out", other);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/not a trailbook report/);
+    // The CLI names its option; the library's message and code follow.
+    expect(r.err).toBe(
+      `trailbook: --out: cannot write a report to ${other}: the folder holds files and no ` +
+        "manifest.json, so it is not a previous trailbook report; a report goes to a new or " +
+        "empty folder, or replaces a previous report [not-a-report-folder]\n",
+    );
     expect(readFileSync(join(other, "notes.txt"), "utf8")).toBe("mine");
+    const file = join(dir, "a-file");
+    writeFileSync(file, "mine");
+    const onFile = await cli("report", "--db", db, "--out", file);
+    expect(onFile.code).toBe(2);
+    expect(onFile.err).toMatch(
+      /^trailbook: --out: cannot write a report to .*a-file: it is a file/,
+    );
+    expect(onFile.err).toMatch(/\[not-a-folder\]\n$/);
+    expect(readFileSync(file, "utf8")).toBe("mine");
   });
 
   it("reports input errors as usage errors (2) and an unusable case file as 4", async () => {
