@@ -12,7 +12,7 @@ export { CaseDatabase, CaseFileError } from "./store/database.js";
 export type { OpenCaseOptions } from "./store/database.js";
 export { SCHEMA_SQL, SCHEMA_VERSION } from "./store/schema.js";
 export { quoteIdentifier, quoteString } from "./store/sql.js";
-export { readRecord, recordText } from "./store/record.js";
+export { clearRecordCache, readRecord, recordText } from "./store/record.js";
 export * from "./archive/kinds.js";
 export * from "./query/index.js";
 export * from "./iam/index.js";

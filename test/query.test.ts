@@ -6,12 +6,15 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   caseScope,
   CaseFileError,
+  clearRecordCache,
   openCase,
   QueryOptionsError,
+  recordRangesSql,
   SqlFailedError,
   SqlRefusedError,
   stsByRegion,
@@ -326,6 +329,63 @@ describe("the scope of a case, on the sample evidence", () => {
       expect(quarantined.rows.map((f) => f.sha256).sort()).toEqual([...meant].sort());
       expect(files.rows.length).toBeGreaterThan(quarantined.rows.length);
     }
+  });
+});
+
+describe("original records in SQL (the event_records view)", () => {
+  /** Every event's record cut out of its file here, in the test, without the package's cache. */
+  async function referenceRecords(): Promise<Map<string, unknown>> {
+    const out = new Map<string, unknown>();
+    const { sql, params } = recordRangesSql();
+    const result = await c.streamResult(sql, params);
+    for await (const rows of result.yieldRowObjectJs()) {
+      for (const row of rows as unknown as {
+        content: Uint8Array;
+        recs: { id: string; o: bigint | number; n: number; enc: string }[];
+      }[]) {
+        const file = gunzipSync(row.content);
+        for (const r of row.recs) {
+          const text = file.toString("utf8", Number(r.o), Number(r.o) + r.n);
+          out.set(r.id, JSON.parse(r.enc === "json-string" ? JSON.parse(text) : text));
+        }
+      }
+    }
+    return out;
+  }
+
+  it("should give every event's exact record, starting from nothing decompressed and again", async () => {
+    const reference = await referenceRecords();
+    expect(reference.size).toBe(sample.expected.counts.distinctEventIds);
+    clearRecordCache();
+    for (const start of ["cold", "warm"]) {
+      const { rows } = await c.sql<{ event_id: string; record: unknown }>(
+        "SELECT event_id, record FROM event_records",
+      );
+      expect(rows, start).toHaveLength(reference.size);
+      for (const row of rows) expect(row.record, row.event_id).toEqual(reference.get(row.event_id));
+    }
+  });
+
+  it("should read a record from the cache only when its file is there", async () => {
+    const id = sample.records.at(-1)!.eventID as string;
+    const cached = `SELECT cloudtrail_cached_record(c.sha256, e.record_offset, e.record_length,
+    e.record_encoding) AS text
+FROM events e JOIN source_files f USING (file_id) JOIN source_contents c ON c.sha256 = f.sha256
+WHERE e.event_id = $id`;
+    clearRecordCache();
+    expect((await c.sql<{ text: string | null }>(cached, { id })).rows).toEqual([{ text: null }]);
+    const viewed = await c.sql<{ record: unknown }>(
+      "SELECT record FROM event_records WHERE event_id = $id",
+      { id },
+    );
+    expect(viewed.rows[0]!.record).toEqual(sample.records.at(-1));
+    const text = (await c.sql<{ text: string }>(cached, { id })).rows[0]!.text;
+    expect(JSON.parse(text)).toEqual(sample.records.at(-1));
+    const none = await c.sql(
+      `SELECT cloudtrail_cached_record(NULL, 0, 1, 'json') AS a,
+        cloudtrail_record(NULL, (SELECT content FROM source_contents LIMIT 1), 0, 1, 'json') AS b`,
+    );
+    expect(none.rows).toEqual([{ a: null, b: null }]);
   });
 });
 

@@ -3,7 +3,7 @@
  * are UTC, and (for analyst SQL) nothing outside the case file can be read or written.
  */
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { registerRecordFunction } from "./record.js";
+import { registerRecordFunctions } from "./record.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 export interface OpenCaseOptions {
@@ -79,7 +79,7 @@ export class CaseDatabase {
       await connection.run("SET TimeZone = 'UTC'");
       if (!readOnly) await db.ensureSchema();
       else await db.checkSchema();
-      registerRecordFunction(connection);
+      registerRecordFunctions(connection);
       await connection.run(RECORD_VIEW_SQL);
       if (options.sandbox) {
         await connection.run("SET enable_external_access = false");
@@ -127,11 +127,22 @@ export class CaseDatabase {
   }
 }
 
-/** Every event with its original record, read back from the kept file bytes on demand. */
+/**
+ * Every event with its original record, read back from the kept file bytes on demand. The
+ * record comes from the cache when its file is there, and only otherwise from the file's bytes,
+ * which DuckDB copies into the function's input on every row it passes them (see `record.ts`).
+ * Measured on the sample case (13,652 events, 10,000 of them in one 1.3 MB file), a full scan
+ * (`SELECT sum(length(record::VARCHAR)) FROM event_records`) in a new process: 7.6-19 s when the
+ * bytes went with every row (the spread is the load on two shared cores), 0.6 s this way, and
+ * 0.1 s for a second scan while the files stay cached.
+ */
 const RECORD_VIEW_SQL = `
 CREATE OR REPLACE TEMP VIEW event_records AS
-SELECT e.*, cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length,
-                              e.record_encoding)::JSON AS record
+SELECT e.*,
+  coalesce(
+    cloudtrail_cached_record(c.sha256, e.record_offset, e.record_length, e.record_encoding),
+    cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length, e.record_encoding)
+  )::JSON AS record
 FROM events e
 JOIN source_files f USING (file_id)
 JOIN source_contents c ON c.sha256 = f.sha256`;
