@@ -72,7 +72,8 @@ export const ACTOR_SQL = `CASE j.userIdentity.type
     ELSE coalesce(${identity("arn")},
       lower(coalesce(${identity("type")}, 'unknown')) || ':' || ${identity("accountId")},
       ${identity("invokedBy")},
-      lower(${identity("type")}) || ':' || coalesce(${identity("principalId")}, ${identity("userName")}))
+      lower(${identity("type")}) || ':'
+        || coalesce(${identity("principalId")}, ${identity("userName")}))
   END`;
 
 /** The identity types whose key changed in schema 2 (they had none before): see upgrade.ts. */
