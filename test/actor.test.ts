@@ -369,7 +369,7 @@ describe("one key for a federated caller across the layers (sample data)", () =>
       [...finding!.eventIds].sort(),
     );
 
-    // The STS summaries: with no sample call in the allowed region, every call of hers is
+    // The STS summaries: allowing only a region the sample never calls, every call of hers is
     // outside, summarised under the same key.
     const outside = await stsOutsideRegions(c, { allowedRegions: ["eu-north-1"] });
     const summary = outside.principals.find((p) => p.actor === key);
