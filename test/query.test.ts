@@ -4,9 +4,11 @@
  * streaming, bound parameters, the analyst-SQL sandbox, and the case-file lock.
  */
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
+  caseScope,
   CaseFileError,
   openCase,
   QueryOptionsError,
@@ -295,6 +297,35 @@ describe("timelines, on the sample evidence", () => {
     expect(pages.length).toBeGreaterThan(1);
     expect(Math.max(...pages)).toBeLessThanOrEqual(2048);
     expect(paged).toEqual(whole.rows);
+  });
+});
+
+describe("the scope of a case, on the sample evidence", () => {
+  it("should count the range's events per file once, and give the quarantined files' own query result", async () => {
+    const expected = JSON.parse(readFileSync(join(SAMPLE, "expected.json"), "utf8")) as {
+      files: { sha256: string; status: string }[];
+    };
+    const meant = expected.files.filter((f) => f.status === "quarantined").map((f) => f.sha256);
+    for (const filters of [{}, { from: "2026-10-26", to: "2026-10-28" }]) {
+      // Watching the calls, not replacing them: every query runs on the real case file.
+      const sql = vi.spyOn(c, "sql");
+      let scope: Awaited<ReturnType<typeof caseScope>>;
+      let asked: string[];
+      try {
+        scope = await caseScope(c, filters);
+        asked = sql.mock.calls.map(([text]) => text);
+      } finally {
+        sql.mockRestore();
+      }
+      const perFile = asked.filter((text) => text.includes("in_range"));
+      expect(perFile, JSON.stringify(filters)).toHaveLength(1);
+      // The same as running the SQL the result carries: rows, columns, types, parameters.
+      const { quarantined, files } = scope;
+      expect(quarantined).toEqual(await c.sql(quarantined.sql, quarantined.params));
+      expect(quarantined.params).toEqual(files.params);
+      expect(quarantined.rows.map((f) => f.sha256).sort()).toEqual([...meant].sort());
+      expect(files.rows.length).toBeGreaterThan(quarantined.rows.length);
+    }
   });
 });
 

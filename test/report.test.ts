@@ -18,6 +18,7 @@ import {
   ingest,
   loadIamSnapshots,
   openCase,
+  ReportOutputError,
   writeReport,
   type WrittenReport,
 } from "../src/index.js";
@@ -33,7 +34,10 @@ const IAM = [
   ORGANIZATION,
 ];
 
-/** RFC 4180 records (quoted fields may hold commas, quotes and line breaks). */
+/**
+ * RFC 4180 records (quoted fields may hold commas, quotes and line breaks), each ending in LF as
+ * trailbook writes them (see src/query/csv.ts).
+ */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -47,10 +51,10 @@ function parseCsv(text: string): string[][] {
       else field += ch;
     } else if (ch === '"') quoted = true;
     else if (ch === ",") (row.push(field), (field = ""));
-    else if (ch === "\r" && text[i + 1] === "\n") {
-      (row.push(field), rows.push(row), (row = []), (field = ""), i++);
-    } else field += ch;
+    else if (ch === "\n") (row.push(field), rows.push(row), (row = []), (field = ""));
+    else field += ch;
   }
+  if (field !== "" || row.length) throw new Error("a CSV file that does not end with a line end");
   return rows;
 }
 
@@ -148,6 +152,29 @@ describe("the report folder", () => {
       const records = parseCsv(readFileSync(join(written.dir, `tables/${table.id}.csv`), "utf8"));
       expect(records[0], table.id).toEqual(table.columns.map((c) => c.key));
       expect(records.length - 1, table.id).toBe(table.rows.length);
+    }
+  });
+
+  it("holds, for a table the CLI also prints, the bytes `--format csv` prints", async () => {
+    // The report was built with this SCP and organization and no time range; so is the command.
+    const lock = ["--scp", SCP, "--organization", ORGANIZATION, "--format", "csv"];
+    const pairs = [
+      { args: ["sts", "outside", "--db", db, ...lock], table: "sts-outside-calls" },
+      {
+        args: ["sts", "outside", "--db", db, ...lock, "--by-principal"],
+        table: "sts-outside-principals",
+      },
+    ];
+    for (const { args, table } of pairs) {
+      const printed = await cli(...args);
+      expect(printed.code, printed.err).toBe(0);
+      const file = readFileSync(join(written.dir, `tables/${table}.csv`), "utf8");
+      expect(printed.out, table).toBe(file);
+      // Not two empty tables agreeing: rows with lists (as JSON), times and quoted fields.
+      const records = parseCsv(file);
+      expect(records.length, table).toBeGreaterThan(5);
+      expect(file, table).toMatch(/,(?:\[\]|"\["").*,/);
+      expect(file, table).toMatch(/(?:^|,)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z,/m);
     }
   });
 
@@ -265,6 +292,42 @@ describe.skipIf(!chromium)("the report in headless Chromium", () => {
   });
 });
 
+describe("writeReport's folder", () => {
+  /** What writeReport throws for `out`, or null when it writes. */
+  async function refusal(out: string): Promise<ReportOutputError | null> {
+    const c = await openCase(db);
+    try {
+      await writeReport(c, out, { pngScale: 1 });
+      return null;
+    } catch (e) {
+      if (e instanceof ReportOutputError) return e;
+      throw e;
+    } finally {
+      c.close();
+    }
+  }
+
+  it("refuses a folder that is not a report, or a file, with a code and the path as given", async () => {
+    const folder = join(dir, "library-notes");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "notes.txt"), "mine");
+    const notReport = await refusal(folder);
+    expect(notReport?.code).toBe("not-a-report-folder");
+    expect(notReport?.path).toBe(folder);
+    expect(notReport?.message).toContain(folder);
+    expect(readFileSync(join(folder, "notes.txt"), "utf8")).toBe("mine");
+
+    const file = join(dir, "library-file");
+    writeFileSync(file, "mine");
+    const notFolder = await refusal(file);
+    expect(notFolder?.code).toBe("not-a-folder");
+    expect(notFolder?.path).toBe(file);
+    expect(readFileSync(file, "utf8")).toBe("mine");
+    // Library messages describe the folder; command-line options are the CLI's to name.
+    for (const e of [notReport, notFolder]) expect(e?.message).not.toMatch(/--/);
+  });
+});
+
 describe("trailbook report (CLI)", () => {
   it("writes the report for a time range and says where it is", async () => {
     const out = join(dir, "range");
@@ -328,8 +391,22 @@ describe("trailbook report (CLI)", () => {
     writeFileSync(join(other, "notes.txt"), "mine");
     const r = await cli("report", "--db", db, "--out", other);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/not a trailbook report/);
+    // The CLI names its option; the library's message and code follow.
+    expect(r.err).toBe(
+      `trailbook: --out: cannot write a report to ${other}: the folder holds files and no ` +
+        "manifest.json, so it is not a previous trailbook report; a report goes to a new or " +
+        "empty folder, or replaces a previous report [not-a-report-folder]\n",
+    );
     expect(readFileSync(join(other, "notes.txt"), "utf8")).toBe("mine");
+    const file = join(dir, "a-file");
+    writeFileSync(file, "mine");
+    const onFile = await cli("report", "--db", db, "--out", file);
+    expect(onFile.code).toBe(2);
+    expect(onFile.err).toMatch(
+      /^trailbook: --out: cannot write a report to .*a-file: it is a file/,
+    );
+    expect(onFile.err).toMatch(/\[not-a-folder\]\n$/);
+    expect(readFileSync(file, "utf8")).toBe("mine");
   });
 
   it("reports input errors as usage errors (2) and an unusable case file as 4", async () => {

@@ -1,4 +1,6 @@
 /** Rendering result rows for the terminal and for scripts. */
+import { csvRecord, csvRecords, toCsv } from "../query/csv.js";
+
 export const OUTPUT_FORMATS = ["table", "csv", "json", "ndjson"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -29,12 +31,8 @@ export function formatRows(
     case "ndjson":
       return rows.map((r) => JSON.stringify(r)).join("\n") + (rows.length ? "\n" : "");
     case "csv":
-      return (
-        [
-          columns.map(csvCell).join(","),
-          ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(",")),
-        ].join("\n") + "\n"
-      );
+      // The report's tables/*.csv are written by the same function: the same rows, the same bytes.
+      return toCsv(columns, rows);
     case "table":
       return table(columns, rows, options.width ?? terminalWidth());
   }
@@ -56,7 +54,7 @@ export function formatPage(
     case "ndjson":
       return rows.map((r) => JSON.stringify(r) + "\n").join("");
     case "csv":
-      return rows.map((r) => columns.map((c) => csvCell(r[c])).join(",") + "\n").join("");
+      return csvRecords(columns, rows);
     case "json":
       return rows
         .map(
@@ -71,7 +69,7 @@ export function formatPage(
 
 /** What a streamed format starts with. */
 export function streamStart(columns: string[], format: Exclude<OutputFormat, "table">): string {
-  return format === "csv" ? columns.map(csvCell).join(",") + "\n" : format === "json" ? "[" : "";
+  return format === "csv" ? csvRecord(columns) : format === "json" ? "[" : "";
 }
 
 /** What a streamed format ends with, after `written` rows. */
@@ -79,15 +77,11 @@ export function streamEnd(format: Exclude<OutputFormat, "table">, written: numbe
   return format === "json" ? (written ? "\n]\n" : "]\n") : "";
 }
 
+/** Any other value as a table cell shows it: objects as JSON, nothing for null. */
 function text(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
-}
-
-function csvCell(value: unknown): string {
-  const s = text(value);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 const GAP = 2;

@@ -11,7 +11,6 @@ import { openCase, type Case, type OpenOptions, type SqlParams } from "../query/
 import { QueryOptionsError, splitList, type QueryFilters } from "../query/filters.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { writeResultParquet, writeRowsParquet } from "../query/parquet.js";
-import { ReportOutputError } from "../report/write.js";
 import { SqlFailedError, SqlRefusedError } from "../query/sandbox.js";
 import { UsageError } from "./exit.js";
 import { choice } from "./options.js";
@@ -97,7 +96,7 @@ export async function withCase<T>(
 
 /**
  * Runs a command body, turning the library's errors in the user's input (options, policies, SQL,
- * IAM exports, suppression files, report folders) into usage errors.
+ * IAM exports, suppression files) into usage errors.
  */
 export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -110,8 +109,7 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
       e instanceof SqlRefusedError ||
       e instanceof SqlFailedError ||
       e instanceof BaselineOptionError ||
-      e instanceof SuppressionFileError ||
-      e instanceof ReportOutputError
+      e instanceof SuppressionFileError
     ) {
       throw new UsageError(e.message);
     }

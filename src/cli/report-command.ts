@@ -2,8 +2,8 @@
  * `trailbook report`: the audit report of a case, written to a folder.
  */
 import type { Command } from "commander";
-import { writeReport, type WrittenReport } from "../report/write.js";
-import type { ExitStatus } from "./exit.js";
+import { ReportOutputError, writeReport, type WrittenReport } from "../report/write.js";
+import { UsageError, type ExitStatus } from "./exit.js";
 import { positiveInteger } from "./options.js";
 import { asUsage, withCase } from "./query-output.js";
 import {
@@ -36,10 +36,20 @@ function readOptions(opts: ReportCommandOptions) {
   };
 }
 
-/** Writes the report; errors in the user's input become usage errors. */
+/**
+ * Writes the report; errors in the user's input become usage errors, a folder that cannot take
+ * the report named by the option that gave it.
+ */
 export async function runReport(opts: ReportCommandOptions): Promise<WrittenReport> {
   const options = readOptions(opts);
-  return asUsage(() => withCase(opts.db, (c) => writeReport(c, opts.out, options)));
+  return asUsage(() =>
+    withCase(opts.db, (c) =>
+      writeReport(c, opts.out, options).catch((e: unknown) => {
+        if (e instanceof ReportOutputError) throw new UsageError(`--out: ${e.message} [${e.code}]`);
+        throw e;
+      }),
+    ),
+  );
 }
 
 export function describeReport(written: WrittenReport): string {

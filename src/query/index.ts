@@ -18,3 +18,4 @@ export * from "./parquet.js";
 export * from "./activity.js";
 export * from "./scope.js";
 export * from "./records.js";
+export * from "./csv.js";

@@ -1,8 +1,9 @@
 /**
- * Tables as people read them: HTML for reports and notebooks, CSV for spreadsheets. Both take
- * plain rows (query results) and a column list; neither drops a row silently: a shortened HTML
- * table says how many rows it leaves out, and the CSV always holds them all.
+ * Tables as people read them: HTML for reports and notebooks, CSV for spreadsheets and scripts.
+ * Both take plain rows (query results) and a column list; neither drops a row silently: a
+ * shortened HTML table says how many rows it leaves out, and the CSV always holds them all.
  */
+import { toCsv } from "../query/csv.js";
 
 /** One column: the row key, and the heading shown (the key when absent). */
 export interface TableColumn {
@@ -30,7 +31,10 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", "&#39;");
 }
 
-/** A cell as text: lists joined with commas, objects as JSON, nothing for null. */
+/**
+ * A cell as an HTML table shows it: lists of plain values joined with commas, objects as JSON,
+ * nothing for null. (A CSV cell is written differently, lists as JSON: see {@link toCsv}.)
+ */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (value instanceof Date) return value.toISOString();
@@ -85,21 +89,16 @@ export function htmlTable(rows: object[], options: HtmlTableOptions = {}): strin
   return `<table class="trailbook"${id}>${caption}<thead><tr>${head}</tr></thead>\n<tbody>\n${body}${empty}\n</tbody></table>${more}`;
 }
 
-/** A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** All the rows as CSV, with a header line; lines end with CRLF as RFC 4180 asks. */
+/**
+ * All the rows as CSV, with a header of the column keys. The CLI's `--format csv` writes rows
+ * with the same function ({@link toCsv}, whose comment states the convention), so a table of the
+ * report and the same rows from the CLI are the same bytes.
+ */
 export function csvText(rows: object[], columns?: (string | TableColumn)[]): string {
-  const cols = columnsOf(rows, columns);
-  const lines = [cols.map((c) => csvField(c.key)).join(",")];
-  for (const row of rows) {
-    lines.push(
-      cols.map((c) => csvField(cellText((row as Record<string, unknown>)[c.key]))).join(","),
-    );
-  }
-  return lines.join("\r\n") + "\r\n";
+  return toCsv(
+    columnsOf(rows, columns).map((c) => c.key),
+    rows as Record<string, unknown>[],
+  );
 }
 
 /** Bound parameters as JSON: DuckDB list values show as their items. */

@@ -16,11 +16,20 @@ import { csvText } from "./table.js";
 export const REPORT_HTML = "report.html";
 export const REPORT_MANIFEST = "manifest.json";
 
-/** An output folder a user can fix. */
+/**
+ * Why a folder cannot take a report:
+ * - `not-a-folder`: the path names something that is not a folder (a file);
+ * - `not-a-report-folder`: the folder holds files and no `manifest.json`, so it is not a
+ *   previous report, and its files are not replaced or mixed with one.
+ */
+export const REPORT_OUTPUT_ERROR_CODES = ["not-a-folder", "not-a-report-folder"] as const;
+export type ReportOutputErrorCode = (typeof REPORT_OUTPUT_ERROR_CODES)[number];
+
+/** A report folder a user can fix: `path` is the folder as given to {@link writeReport}. */
 export class ReportOutputError extends Error {
   override readonly name = "ReportOutputError";
   constructor(
-    readonly code: "out-not-empty" | "out-not-a-folder",
+    readonly code: ReportOutputErrorCode,
     readonly path: string,
     message: string,
   ) {
@@ -65,9 +74,10 @@ interface Manifest {
 
 /**
  * Makes `dir` ready: created when missing; a previous report's files (listed in its manifest)
- * are removed; any other non-empty folder is refused rather than mixed with a report.
+ * are removed; any other non-empty folder is refused rather than mixed with a report. `given` is
+ * the folder as the caller named it, for the error.
  */
-function prepareFolder(dir: string): void {
+function prepareFolder(dir: string, given: string): void {
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true });
     return;
@@ -75,16 +85,24 @@ function prepareFolder(dir: string): void {
   let entries: string[];
   try {
     entries = readdirSync(dir);
-  } catch {
-    throw new ReportOutputError("out-not-a-folder", dir, `--out ${dir} is not a folder`);
+  } catch (e) {
+    // Anything else (no permission, say) is not about what the path is: Node's error says it.
+    if ((e as NodeJS.ErrnoException).code !== "ENOTDIR") throw e;
+    throw new ReportOutputError(
+      "not-a-folder",
+      given,
+      `cannot write a report to ${given}: it is a file, not a folder`,
+    );
   }
   if (entries.length === 0) return;
   const manifestPath = join(dir, REPORT_MANIFEST);
   if (!existsSync(manifestPath)) {
     throw new ReportOutputError(
-      "out-not-empty",
-      dir,
-      `--out ${dir} holds files that are not a trailbook report; give an empty or new folder`,
+      "not-a-report-folder",
+      given,
+      `cannot write a report to ${given}: the folder holds files and no ${REPORT_MANIFEST}, so ` +
+        "it is not a previous trailbook report; a report goes to a new or empty folder, or " +
+        "replaces a previous report",
     );
   }
   const previous = JSON.parse(readFileSync(manifestPath, "utf8")) as Partial<Manifest>;
@@ -100,7 +118,10 @@ function sha256(data: Buffer | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** Builds the report of the case and writes it to `dir`. */
+/**
+ * Builds the report of the case and writes it to `dir`: a new folder, an empty one, or a previous
+ * report (whose files are replaced). Any other folder, or a file, is a {@link ReportOutputError}.
+ */
 export async function writeReport(
   c: Case,
   dir: string,
@@ -109,7 +130,7 @@ export async function writeReport(
   const out = resolve(dir);
   // Build first: a usage error (a bad time, a bad policy) leaves the folder untouched.
   const report = await buildReport(c, options);
-  prepareFolder(out);
+  prepareFolder(out, dir);
   mkdirSync(join(out, "charts"), { recursive: true });
   mkdirSync(join(out, "tables"), { recursive: true });
   const files: WrittenFile[] = [];
