@@ -11,6 +11,7 @@ export type {
 export { CaseDatabase, CaseFileError } from "./store/database.js";
 export type { OpenCaseOptions } from "./store/database.js";
 export { SCHEMA_SQL, SCHEMA_VERSION } from "./store/schema.js";
+export { actorLabel } from "./store/actor.js";
 export { quoteIdentifier, quoteString } from "./store/sql.js";
 export { clearRecordCache, readRecord, recordText } from "./store/record.js";
 export * from "./archive/kinds.js";

@@ -221,7 +221,9 @@ describe("trust check on the sample: each finding on its planted case, and only 
     for (const want of expected.roleChains) {
       const f = got.find((g) => JSON.stringify(g.roles) === JSON.stringify(want.roles));
       expect(f, want.roles.join(" > ")).toBeDefined();
-      expect(f!.caller).toBe(want.origin);
+      // The generator names a service origin by its service name; callers are actor keys.
+      const origin = want.origin.startsWith("arn:") ? want.origin : `service:${want.origin}`;
+      expect(f!.caller).toBe(origin);
       expect(f!.calls).toBe(want.chains);
       expect(sorted(f!.event_ids)).toEqual(sorted(want.eventIds));
     }
@@ -338,6 +340,7 @@ describe("role chains from decided rows", () => {
       caller_kind: "user",
       caller_arn: "arn:aws:iam::111122223333:user/u",
       caller_account: "111122223333",
+      caller_provider: null,
       caller_source: "same-account",
       caller_relation: "same-account",
       cross_account: false,

@@ -243,7 +243,9 @@ describe("STS calls outside the allowed regions, on a case with known answers", 
     expect(mallory.event_ids_omitted).toBe(names.length - 2);
     expect(mallory.first_seen).toBe(iso(fixture.byName("success-outside").record.eventTime));
     // A federated user is a principal of its own, not a nameless one.
-    expect(result.principals.map((p) => p.actor)).toContain("samluser:dana@example.com");
+    expect(result.principals.map((p) => p.actor)).toContain(
+      "saml:Qkd5RbRrhyGTyGRRe3FP:dana@example.com",
+    );
   });
 });
 

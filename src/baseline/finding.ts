@@ -69,9 +69,10 @@ export interface Finding {
   /** `f-` and 12 hex digits; stable for the same case, windows and options. */
   id: string;
   /**
-   * Who: the case's `actor` key (the issuing role of an assumed-role session, the ARN of other
-   * identities, `account:<id>` for a cross-account caller seen only as an account), or for SAML
-   * and web-identity callers `saml:<principalId>` / `web-identity:<principalId>`.
+   * Who: the case's `actor` key, as `events.actor` holds it (store/actor.ts: the issuing role of an
+   * assumed-role session, the ARN of other identities, `account:<id>`, `saml:<principalId>`,
+   * `web-identity:<principalId>`...), so it selects the same principal in a timeline or filter.
+   * Titles show it shortened by `actorLabel`.
    */
   actor: string;
   kind: FindingKind;

@@ -8,26 +8,7 @@ import { fieldNoun, isFirstSeenField, type FirstSeenRow, type TermSpec } from ".
 import type { HourRow } from "./hours.js";
 import { firstSeenScore, hourScore, volumeScore } from "./score.js";
 import type { VolumePeriod, VolumeRow } from "./volume.js";
-
-/**
- * The actor as titles show it: the last part of an ARN (`user/build-bot`, `role/finance-reports`),
- * a SAML caller's subject (`saml:carol@example.com`), a web identity's provider host and subject.
- */
-export function shortActor(actor: string): string {
-  if (actor.startsWith("saml:")) {
-    // saml:<hash of the issuer>:<subject>; the hash is base64 and holds no colon.
-    const rest = actor.slice(5);
-    const colon = rest.indexOf(":");
-    return colon > 0 ? `saml:${rest.slice(colon + 1)}` : actor;
-  }
-  if (actor.startsWith("web-identity:")) {
-    const at = actor.indexOf("oidc-provider/");
-    return at > 0 ? `web-identity:${actor.slice(at + "oidc-provider/".length)}` : actor;
-  }
-  if (!actor.startsWith("arn:")) return actor;
-  const rest = actor.split(":").slice(5).join(":");
-  return rest || actor;
-}
+import { actorLabel } from "../store/actor.js";
 
 function findingId(kind: FindingKind, field: string, actor: string, value: string, at: string) {
   const h = createHash("sha256").update(
@@ -77,7 +58,7 @@ export function firstSeenFinding(term: TermSpec, row: FirstSeenRow, baselineDays
     field: term.field,
     value: row.value,
     score: firstSeenScore(term.kind, k, days, newParts.length / term.parts.length),
-    title: `${shortActor(row.actor)}: new ${what}`,
+    title: `${actorLabel(row.actor)}: new ${what}`,
     explanation: `${row.actor} used ${what} for the first time: ${observed}. Compared with ${summary}.`,
     baseline: {
       summary,
@@ -127,7 +108,7 @@ export function volumeFinding(
     field: "volume",
     value: row.event_family,
     score: volumeScore(kind, z, minZ, days),
-    title: `${shortActor(row.actor)}: ${n} ${row.event_family} calls in one ${period}`,
+    title: `${actorLabel(row.actor)}: ${n} ${row.event_family} calls in one ${period}`,
     explanation: `${row.actor} made ${observed}. Compared with ${summary}.`,
     baseline: {
       summary,
@@ -174,7 +155,7 @@ export function hourFinding(row: HourRow, baselineDays: number): Finding {
     field: "hour_of_day",
     value: String(row.hour_of_day),
     score: hourScore(Number(row.distance), days),
-    title: `${shortActor(row.actor)}: active at ${hour}`,
+    title: `${actorLabel(row.actor)}: active at ${hour}`,
     explanation: `${row.actor} was active at an hour it never was before: ${observed}. Compared with ${summary}.`,
     baseline: { summary, activeDays: days, values: hours.map(String), valueCount: hours.length },
     observed: { summary: observed, value: String(row.hour_of_day), count: n },

@@ -5,7 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Finding, FindingKind, Story } from "./finding.js";
-import { byRank, shortActor } from "./findings.js";
+import { byRank } from "./findings.js";
+import { actorLabel } from "../store/actor.js";
 import { combinedScore } from "./score.js";
 
 /** Sets each finding's `group` and returns the stories, strongest first (eventCount still 0). */
@@ -51,14 +52,14 @@ function story(actor: string, findings: Finding[], idLimit: number): Story {
   for (const f of findings) f.group = id;
   const lead = ranked
     .slice(0, 3)
-    .map((f) => f.title.slice(shortActor(actor).length + 2))
+    .map((f) => f.title.slice(actorLabel(actor).length + 2))
     .join("; ");
   const more = ranked.length > 3 ? ` (+${ranked.length - 3} more)` : "";
   return {
     id,
     actor,
     score: combinedScore(strongestPerObservation(findings)),
-    title: `${shortActor(actor)}: ${lead}${more}`,
+    title: `${actorLabel(actor)}: ${lead}${more}`,
     firstSeen,
     lastSeen,
     kinds,

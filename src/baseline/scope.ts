@@ -23,16 +23,6 @@ export function windowParams(w: BaselineWindows): SqlParams {
 }
 
 /**
- * Who acted, for the baseline: the case's `actor` (the issuing role of a session, the ARN of
- * other identities), and for SAML and web-identity callers, which have neither an ARN nor an
- * account in CloudTrail and so no `actor`, their principal id (identity provider and subject),
- * so that their sign-ins are baselined like any principal's. What is still unknown is counted.
- */
-export const ACTOR_SQL = `coalesce(e.actor,
-    CASE e.identity_type WHEN 'SAMLUser' THEN 'saml:' WHEN 'WebIdentityUser' THEN 'web-identity:'
-      ELSE lower(e.identity_type) || ':' END || nullif(e.principal_id, ''))`;
-
-/**
  * Services that have one global endpoint and log their calls in us-east-1 wherever the caller
  * is. Such a call says nothing about which region a principal works in, so it takes no part in
  * the region terms (a principal that never made one still gets a new event name).
@@ -69,8 +59,11 @@ const IN_WINDOWS = `((event_time >= $baseline_from::TIMESTAMPTZ AND event_time <
     OR (event_time >= $detect_from::TIMESTAMPTZ AND event_time < $detect_to::TIMESTAMPTZ))`;
 
 /**
- * Builds the scope tables. AWS services (`service:*` actors) are left out: they are AWS's own
- * principals acting on AWS's schedule, not the customer's, and are counted instead.
+ * Builds the scope tables. A principal is the case's `actor` (store/actor.ts: every session of a
+ * role is the role, a SAML or web-identity caller is its principal id), so a finding's actor
+ * selects the same events in a timeline or a query filter. AWS services (`service:*` actors) are
+ * left out: they are AWS's own principals acting on AWS's schedule, not the customer's, and are
+ * counted instead.
  *
  * For a call an AWS service made on a principal's behalf (`invoked_by` set), the address and
  * agent are the service's, so they take no part in the address and client terms.
@@ -103,7 +96,7 @@ FROM (SELECT source_ip, ${sourceAddressSql("source_ip")} AS address
   await sql.run(
     "the events of both windows, with the compared fields",
     `CREATE OR REPLACE TEMP TABLE ${SCOPE_TABLE} AS
-SELECT e.event_id, e.event_time, e.baseline_actor AS actor,
+SELECT e.event_id, e.event_time, e.actor,
   e.event_time >= $detect_from::TIMESTAMPTZ AS detect,
   date_trunc('day', e.event_time) AS day,
   date_trunc('hour', e.event_time) AS hour,
@@ -121,12 +114,12 @@ SELECT e.event_id, e.event_time, e.baseline_actor AS actor,
     || coalesce(nullif(regexp_extract(e.event_name, '^(AssumeRole|[A-Z][a-z]+)', 1), ''), e.event_name, '?')
     || '*' AS event_family
 FROM (
-  SELECT e.*, ${ACTOR_SQL} AS baseline_actor FROM events e
+  SELECT e.* FROM events e
   WHERE ${IN_WINDOWS.replaceAll("event_time", "e.event_time")} AND (${filter.sql})
+    AND e.actor IS NOT NULL AND e.actor NOT LIKE 'service:%'
 ) e
 LEFT JOIN baseline_agents u USING (user_agent)
-LEFT JOIN baseline_addresses a USING (source_ip)
-WHERE e.baseline_actor IS NOT NULL AND e.baseline_actor NOT LIKE 'service:%'`,
+LEFT JOIN baseline_addresses a USING (source_ip)`,
     params,
   );
   await sql.run(
@@ -172,7 +165,7 @@ export async function scopeCounts(
   const [row] = await sql.rows<Record<string, number>>(
     "event counts of the windows, and the events left out",
     `WITH left_out AS (
-  SELECT ${ACTOR_SQL} AS actor
+  SELECT e.actor
   FROM events e
   WHERE e.event_time >= $detect_from::TIMESTAMPTZ AND e.event_time < $detect_to::TIMESTAMPTZ
     AND (${filter.sql})

@@ -7,6 +7,7 @@
  * own types at compile time (see `asSpec`), so what they return is valid Vega-Lite.
  */
 import type { TopLevelSpec } from "vega-lite";
+import { actorLabel } from "../store/actor.js";
 
 /**
  * The Vega-Lite schema the specs follow. (Notebooks display them under JupyterLab's Vega-Lite 5
@@ -100,9 +101,12 @@ export function asSpec(spec: TopLevelSpec): VegaLiteSpec {
   return spec as unknown as VegaLiteSpec;
 }
 
-/** The last part of an ARN, so that axes show `role/deploy` rather than the whole ARN. */
+/**
+ * The last part of an ARN, so that axes show `role/deploy` rather than the whole ARN; any other
+ * actor key as `actorLabel` shortens it (`saml:<subject>`).
+ */
 export function shortName(actor: string): string {
-  if (!actor.startsWith("arn:")) return actor;
+  if (!actor.startsWith("arn:")) return actorLabel(actor);
   const parts = actor.split(":");
   const account = parts[4];
   const rest = parts.slice(5).join(":");

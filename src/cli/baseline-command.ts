@@ -12,7 +12,7 @@ import {
   type BaselineResult,
 } from "../baseline/index.js";
 import { DEFAULT_FIELDS } from "../baseline/first-seen.js";
-import { shortActor } from "../baseline/findings.js";
+import { actorLabel } from "../store/actor.js";
 import type { ColumnKinds } from "../query/columns.js";
 import { splitList } from "../query/filters.js";
 import type { ExitStatus } from "./exit.js";
@@ -181,7 +181,7 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           rank: i + 1,
           score: f.score,
           story: f.group,
-          principal: shortActor(f.actor),
+          principal: actorLabel(f.actor),
           actor: f.actor,
           kind: f.kind,
           field: f.field,
@@ -217,7 +217,7 @@ function viewRows(result: BaselineResult, view: BaselineView): Output {
           rank: i + 1,
           score: s.score,
           story: s.id,
-          principal: shortActor(s.actor),
+          principal: actorLabel(s.actor),
           actor: s.actor,
           first_seen: s.firstSeen,
           last_seen: s.lastSeen,

@@ -40,6 +40,8 @@ export interface AssumptionCall {
   event_time: string;
   event_name: AssumeEventName;
   recipient_account_id: string | null;
+  /** Who called: the case's `actor` key of the describing copy (store/actor.ts). */
+  actor: string | null;
   identity_type: string | null;
   principal_arn: string | null;
   principal_id: string | null;
@@ -133,7 +135,7 @@ export function assumptionCallsSql(options: AssumptionSelection = {}): {
   }
   const sql = `WITH calls AS (
   SELECT event_id, event_time, event_name, recipient_account_id, shared_event_id, request_id,
-    identity_type, principal_arn, principal_id, account_id, user_name, access_key_id, invoked_by,
+    actor, identity_type, principal_arn, principal_id, account_id, user_name, access_key_id, invoked_by,
     session_issuer_arn, mfa_authenticated, source_identity AS session_source_identity,
     source_ip, user_agent, vpc_endpoint_id, tls_host, error_code, error_message,
     ${REQUESTED_REGION_SQL} AS requested_region,

@@ -15,7 +15,7 @@ export interface AssumptionNode {
   /** A caller key (see `callerOf`) or a role ARN. */
   id: string;
   kind: GraphNodeKind;
-  /** A short name for a label: the last part of an ARN, the service or provider. */
+  /** A short name for a label: the last part of an ARN, other keys as `arnName` gives them. */
   label: string;
   account: string | null;
   /** For roles: whether an IAM snapshot of the case holds it. */

@@ -25,18 +25,28 @@ export type CallerKind = (typeof CALLER_KINDS)[number];
 /** The caller of an assumption, as one stable key and what is known about it. */
 export interface Caller {
   /**
-   * The key a graph node and a grouping use: a user's ARN; for a role session, the role behind it
-   * (so every session of a role is one caller); `account:<id>`; the service name; the identity
-   * provider (ARN or host) for SAML and web identity.
+   * The key a graph node and a grouping use: the case's `actor` (store/actor.ts: a user's ARN;
+   * for a role session, the role behind it, so every session of a role is one caller;
+   * `account:<id>`; `service:<name>`; `saml:<principalId>`, `web-identity:<principalId>`), so
+   * that a caller of the trust check selects the same principal in a timeline or a query filter.
+   * `(unknown)` when the record names no caller.
    */
   key: string;
   kind: CallerKind;
   /** The caller's own ARN when logged (a session's ARN for role sessions). */
   arn: string | null;
   account: string | null;
+  /**
+   * For SAML and web-identity callers: the identity provider they came through, as a trust
+   * policy's `Federated` principal names it (a provider ARN, or an OIDC host).
+   */
+  provider: string | null;
   /** The engine's view of the caller; undefined when nothing usable is logged. */
   principal: PrincipalRef | undefined;
 }
+
+/** The key of a caller whose record names none (see store/actor.ts). */
+export const UNKNOWN_CALLER = "(unknown)";
 
 /** What the case knows about accounts, for organization conditions and "outside" findings. */
 export interface AccountContext {
@@ -72,6 +82,7 @@ export function oidcHost(provider: string): string {
 
 export function callerOf(call: AssumptionCall): Caller {
   const account = call.account_id;
+  const key = call.actor ?? UNKNOWN_CALLER;
   switch (call.identity_type) {
     case "IAMUser":
     case "Root":
@@ -86,13 +97,7 @@ export function callerOf(call: AssumptionCall): Caller {
       if (call.principal_arn) principal.arn = call.principal_arn;
       if (account) principal.accountId = account;
       if (call.principal_id) principal.id = call.principal_id;
-      return {
-        key: call.principal_arn ?? `account:${account ?? "?"}`,
-        kind,
-        arn: call.principal_arn,
-        account,
-        principal,
-      };
+      return { key, kind, arn: call.principal_arn, account, provider: null, principal };
     }
     case "AssumedRole": {
       const principal: PrincipalRef = { type: "AWS" };
@@ -101,10 +106,11 @@ export function callerOf(call: AssumptionCall): Caller {
       if (call.principal_id) principal.id = call.principal_id;
       if (call.session_issuer_arn) principal.roleArn = call.session_issuer_arn;
       return {
-        key: call.session_issuer_arn ?? call.principal_arn ?? `account:${account ?? "?"}`,
+        key,
         kind: "role-session",
         arn: call.principal_arn,
         account,
+        provider: null,
         principal,
       };
     }
@@ -112,44 +118,48 @@ export function callerOf(call: AssumptionCall): Caller {
       const principal: PrincipalRef = { type: "AWS" };
       if (account) principal.accountId = account;
       if (call.principal_id) principal.id = call.principal_id;
-      return { key: `account:${account ?? "?"}`, kind: "account", arn: null, account, principal };
+      return { key, kind: "account", arn: null, account, provider: null, principal };
     }
     case "AWSService": {
       const service = call.invoked_by;
       return {
-        key: service ?? "service:?",
+        key,
         kind: "service",
         arn: null,
         account: null,
+        provider: null,
         principal: service ? { type: "Service", service } : undefined,
       };
     }
     case "SAMLUser": {
       const provider = call.saml_provider_arn ?? call.resource_provider;
       return {
-        key: provider ?? "saml:?",
+        key,
         kind: "saml",
         arn: null,
         account: call.role_account,
+        provider,
         principal: provider ? { type: "Federated", provider } : undefined,
       };
     }
     case "WebIdentityUser": {
       const provider = oidcProviderOf(call);
       return {
-        key: provider ?? "web-identity:?",
+        key,
         kind: "web-identity",
         arn: null,
         account: call.role_account,
+        provider,
         principal: provider ? { type: "Federated", provider } : undefined,
       };
     }
     default:
       return {
-        key: call.principal_arn ?? `unknown:${call.principal_id ?? call.event_id}`,
+        key,
         kind: "unknown",
         arn: call.principal_arn,
         account,
+        provider: null,
         principal: undefined,
       };
   }

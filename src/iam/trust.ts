@@ -27,6 +27,7 @@ import {
 import { policyBreadth, type StatementBreadth, type TrustBreadth } from "./breadth.js";
 import { callerOf, requestOf, type AccountContext, type CallerKind } from "./request.js";
 import { CURRENT_ROLES_SQL, ensureIamReadable } from "./schema.js";
+import { actorLabel } from "../store/actor.js";
 
 /** How the log's outcome and the snapshot's trust policy compare, for one call. */
 export const TRUST_VERDICTS = [
@@ -96,11 +97,16 @@ export interface TrustCheckRow {
   snapshot_id: number | null;
   /** Distinct trust documents the case holds for the role (more than 1: snapshots disagree). */
   trust_versions: number | null;
-  /** The caller's stable key (see {@link callerOf}), its kind, ARN and account. */
+  /**
+   * The caller's key: the case's `actor` (see {@link callerOf}), as timelines and filters take
+   * it; its kind, ARN and account.
+   */
   caller: string;
   caller_kind: CallerKind;
   caller_arn: string | null;
   caller_account: string | null;
+  /** For SAML and web-identity callers: the identity provider (ARN, or OIDC host). */
+  caller_provider: string | null;
   caller_source: CallerSource;
   caller_relation: CallerRelation | null;
   cross_account: boolean | null;
@@ -147,6 +153,7 @@ export const TRUST_CHECK_COLUMNS: (keyof TrustCheckRow)[] = [
   "caller_kind",
   "caller_arn",
   "caller_account",
+  "caller_provider",
   "caller_source",
   "caller_relation",
   "role_arn",
@@ -205,9 +212,12 @@ export function assumedRoleOf(row: Pick<TrustCheckRow, "snapshot_role_arn" | "ro
   return row.snapshot_role_arn ?? row.role_arn ?? "(unknown role)";
 }
 
-/** The last part of an ARN (a role's or a user's name), for labels; any other key as it is. */
+/**
+ * The last part of an ARN (a role's or a user's name), for labels; any other caller key as
+ * `actorLabel` shortens it (`saml:<subject>`).
+ */
 export function arnName(id: string): string {
-  return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) || id : id;
+  return id.startsWith("arn:") ? id.slice(id.lastIndexOf("/") + 1) || id : actorLabel(id);
 }
 
 /** A role of the snapshot with its parsed trust policy. */
@@ -390,6 +400,7 @@ export function decideCall(
     caller_kind: caller.kind,
     caller_arn: caller.arn,
     caller_account: caller.account,
+    caller_provider: caller.provider,
     caller_source: sourceOf(call, cross),
     caller_relation: relationOf(caller.account, roleAccount, caller.kind, ctx),
     cross_account: cross,

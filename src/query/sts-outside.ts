@@ -15,13 +15,7 @@ import {
   type RegionLock,
 } from "./region-lock.js";
 import { DecisionCache, type Decision } from "../iam/policy/index.js";
-import {
-  outcomeOf,
-  PRINCIPAL_KEY_SQL,
-  STS_COLUMNS_SQL,
-  STS_SOURCE,
-  type CallOutcome,
-} from "./sts-regions.js";
+import { outcomeOf, STS_COLUMNS_SQL, STS_SOURCE, type CallOutcome } from "./sts-regions.js";
 import { governance, parseOrganization, type Organization } from "./organization.js";
 import type { ColumnKinds } from "./columns.js";
 import { QueryOptionsError } from "./filters.js";
@@ -82,8 +76,9 @@ export interface OutsideCallRow {
   event_time: string;
   event_name: string | null;
   /**
-   * Who acted, as one key (the issuing role for sessions, `account:<id>` for a cross-account
-   * caller, `samluser:<name>` for a federated user...), and the ARN the record names.
+   * Who acted: the case's `actor` key (the issuing role for sessions, `account:<id>` for a
+   * cross-account caller, `saml:<principalId>` for a SAML user...; see store/actor.ts), and the
+   * ARN the record names.
    */
   actor: string | null;
   principal_arn: string | null;
@@ -206,7 +201,7 @@ export function outsideCallsSql(
   // What only the selected calls need (the role ARN inside requestParameters) is extracted after
   // the selection, not for every STS call.
   const sql = `WITH sts AS (
-  SELECT event_id, event_time, event_name, ${PRINCIPAL_KEY_SQL} AS actor, principal_arn,
+  SELECT event_id, event_time, event_name, actor, principal_arn,
     identity_type, account_id,
     recipient_account_id, source_ip, user_agent, tls_host, error_code, shared_event_id,
     principal_id, session_issuer_arn, user_name, vpc_endpoint_id, mfa_authenticated,

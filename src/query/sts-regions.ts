@@ -53,16 +53,6 @@ export const REQUESTED_REGION_SQL = `CASE
 /** The serving region, or the logged region when the record does not say. */
 export const SERVING_REGION_SQL = `coalesce(nullif(sts_serving_region, ''), aws_region)`;
 
-/**
- * Who made a call, as one key: the case's `actor` (the role behind a session, the ARN of a user,
- * `account:<id>` for a cross-account caller, `service:<name>` for an AWS service), or, for the
- * federated callers that have neither ARN nor account in the log (SAMLUser, WebIdentityUser),
- * `<type>:<user name>` so that each federated user counts once rather than not at all.
- */
-export const PRINCIPAL_KEY_SQL = `coalesce(actor, CASE WHEN identity_type IS NOT NULL
-    AND coalesce(nullif(user_name, ''), nullif(principal_id, '')) IS NOT NULL
-    THEN lower(identity_type) || ':' || coalesce(nullif(user_name, ''), principal_id) END)`;
-
 /** The endpoint type, or what the host called shows when RequestDetails is missing. */
 export const ENDPOINT_TYPE_SQL = `coalesce(nullif(sts_endpoint_type, ''),
     CASE WHEN tls_host = 'sts.amazonaws.com' THEN 'global'
@@ -159,7 +149,7 @@ export async function stsByRegion(
   const { keys, lists } = GROUP_COLUMNS[groupBy];
   const listColumns = lists.map((l) => `list_sort(list_distinct(list(${l}))) AS ${l}s`);
   const sql = `WITH sts AS (
-  SELECT event_id, event_time, event_name, error_code, ${PRINCIPAL_KEY_SQL} AS principal, source_ip,
+  SELECT event_id, event_time, event_name, error_code, actor AS principal, source_ip,
     ${STS_COLUMNS_SQL}
   FROM events
   WHERE event_source = '${STS_SOURCE}' AND ${where.sql}

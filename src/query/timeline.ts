@@ -5,7 +5,6 @@
 import type { Case, QueryResult, Row } from "./case.js";
 import { filtersToSql, normalizeFilters, QueryOptionsError, type QueryFilters } from "./filters.js";
 import type { SqlParams } from "./case.js";
-import { PRINCIPAL_KEY_SQL } from "./sts-regions.js";
 
 /** The `events` columns a timeline may show (the record-locating columns are left out). */
 export const TIMELINE_COLUMNS = [
@@ -66,8 +65,9 @@ export const DEFAULT_TIMELINE_COLUMNS: TimelineColumn[] = [
 
 /**
  * Whose timeline: exactly one of
- * - `principal`: an actor key or an ARN (a user, a role: every session of it, a session ARN), or
- *   a federated user's key (`samluser:<name>`, `webidentityuser:<subject>`);
+ * - `principal`: an actor key (`events.actor`, as every other query, the trust check and the
+ *   baseline print it: a SAML or web-identity caller's `saml:...` / `web-identity:...` too) or an
+ *   ARN (a user, a role: every session of it, a session ARN);
  * - `accessKeyId`: one access key (`AKIA...` of a user, `ASIA...` of a session), with the event
  *   that issued it when the case holds it;
  * - `session`: one assumed-role session, by its ARN (`arn:aws:sts::<acct>:assumed-role/<role>/<name>`:
@@ -136,7 +136,7 @@ function selectorSql(options: TimelineOptions): { sql: string; params: SqlParams
   switch (key) {
     case "principal":
       return {
-        sql: `(${PRINCIPAL_KEY_SQL} = $who OR principal_arn = $who OR session_issuer_arn = $who)`,
+        sql: `(actor = $who OR principal_arn = $who OR session_issuer_arn = $who)`,
         params: { who: value },
       };
     case "accessKeyId":

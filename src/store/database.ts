@@ -5,6 +5,7 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { registerRecordFunctions } from "./record.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { upgradeCase } from "./upgrade.js";
 
 export interface OpenCaseOptions {
   /** Open without the right to change anything (the default for queries). */
@@ -28,7 +29,12 @@ export const CASE_STORAGE_VERSION = "v1.5.0";
 /** An error a user can act on when opening a case file. */
 export class CaseFileError extends Error {
   constructor(
-    readonly code: "case-locked" | "case-not-found" | "case-unreadable" | "case-newer-schema",
+    readonly code:
+      | "case-locked"
+      | "case-not-found"
+      | "case-unreadable"
+      | "case-newer-schema"
+      | "case-older-schema",
     readonly path: string,
     message: string,
   ) {
@@ -77,9 +83,10 @@ export class CaseDatabase {
     const db = new CaseDatabase(path, instance, connection, readOnly);
     try {
       await connection.run("SET TimeZone = 'UTC'");
+      // Before the schema: upgrading an older case file reads records back with it.
+      registerRecordFunctions(connection);
       if (!readOnly) await db.ensureSchema();
       else await db.checkSchema();
-      registerRecordFunctions(connection);
       await connection.run(RECORD_VIEW_SQL);
       if (options.sandbox) {
         await connection.run("SET enable_external_access = false");
@@ -93,19 +100,42 @@ export class CaseDatabase {
   }
 
   private async ensureSchema(): Promise<void> {
-    await this.checkSchema();
+    const version = await this.schemaVersion();
     await this.connection.run(SCHEMA_SQL);
     await this.connection.run(
       "INSERT INTO case_meta VALUES ('schema_version', $v) ON CONFLICT DO NOTHING",
       { v: String(SCHEMA_VERSION) },
     );
+    if (version !== null && version < SCHEMA_VERSION) {
+      await upgradeCase(this.connection, version, SCHEMA_VERSION);
+    }
   }
 
   private async checkSchema(): Promise<void> {
+    const version = await this.schemaVersion();
+    if (version !== null && version < SCHEMA_VERSION) {
+      // Read-only, it cannot be upgraded; read as it is, it would give other answers than a
+      // case loaded today (schema.ts says what changed).
+      throw new CaseFileError(
+        "case-older-schema",
+        this.path,
+        `${this.path} was written by an older trailbook (schema ${version}; this one reads ` +
+          `${SCHEMA_VERSION}) and is upgraded the first time it is opened for writing: run ` +
+          `\`trailbook ingest <its evidence> --db ${this.path}\` once (nothing already loaded is ` +
+          "loaded again), or open it with openCase(path, { writable: true })",
+      );
+    }
+  }
+
+  /**
+   * The schema version the case file records; NULL for a file without one (a new file). A newer
+   * version than this trailbook reads is refused here, opened for writing or not.
+   */
+  private async schemaVersion(): Promise<number | null> {
     const tables = await this.connection.runAndReadAll(
       "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'case_meta' AND NOT temporary",
     );
-    if (Number(tables.getRows()[0]![0]) === 0) return;
+    if (Number(tables.getRows()[0]![0]) === 0) return null;
     const reader = await this.connection.runAndReadAll(
       "SELECT value FROM case_meta WHERE key = 'schema_version'",
     );
@@ -117,6 +147,7 @@ export class CaseDatabase {
         `${this.path} was written by a newer trailbook (schema ${version}; this one reads ${SCHEMA_VERSION})`,
       );
     }
+    return version;
   }
 
   close(): void {

@@ -8,6 +8,7 @@
  * loader then finds the file short of records and quarantines it (see store/ingest.ts). Reading
  * this tolerantly cost nothing measurable against failing the statement on such a line.
  */
+import { ACTOR_SQL } from "./actor.js";
 import { quoteString } from "./sql.js";
 
 /** The record fields the load reads; everything else stays in the kept original. */
@@ -39,6 +40,8 @@ export const RECORD_STRUCT = JSON.stringify({
     accountId: "VARCHAR",
     accessKeyId: "VARCHAR",
     userName: "VARCHAR",
+    // SAMLUser and WebIdentityUser callers: their key (actor.ts) falls back to it.
+    identityProvider: "VARCHAR",
     invokedBy: "VARCHAR",
     sessionContext: {
       sessionIssuer: { type: "VARCHAR", arn: "VARCHAR", userName: "VARCHAR", accountId: "VARCHAR" },
@@ -61,7 +64,7 @@ export const RECORD_STRUCT = JSON.stringify({
  */
 export const MAX_LINE_BYTES = 32 << 20;
 
-/** RECORD_STRUCT as a DuckDB type. */
+/** RECORD_STRUCT as a DuckDB type (for `read_json`, and `json_transform` of a kept record). */
 function duckType(shape: unknown): string {
   if (typeof shape === "string") return shape;
   const fields = Object.entries(shape as Record<string, unknown>).map(
@@ -70,7 +73,7 @@ function duckType(shape: unknown): string {
   return `STRUCT(${fields.join(", ")})`;
 }
 
-const RECORD_TYPE = duckType(JSON.parse(RECORD_STRUCT));
+export const RECORD_TYPE = duckType(JSON.parse(RECORD_STRUCT));
 
 export function chunkSource(chunkPath: string): string {
   return `read_json(${quoteString(chunkPath)}, format = 'newline_delimited', records = true,
@@ -155,24 +158,6 @@ SELECT
 FROM ${parsedChunk(chunkPath)}
 WHERE ${IS_EVENT}`;
 }
-
-/**
- * Who acted, as one key per principal: the issuing role of an assumed-role session, the ARN of
- * other identities, the account of a caller seen only as an account, the service for AWS
- * services. Kept in step with the `actor` column's comment in schema.ts.
- */
-const ACTOR_SQL = `CASE
-    WHEN j.userIdentity.type = 'AssumedRole'
-      THEN coalesce(nullif(j.userIdentity.sessionContext.sessionIssuer.arn, ''), nullif(j.userIdentity.arn, ''))
-    WHEN j.userIdentity.type = 'AWSAccount'
-      THEN 'account:' || coalesce(nullif(j.userIdentity.accountId, ''), j.userIdentity.principalId)
-    WHEN j.userIdentity.type = 'AWSService'
-      THEN 'service:' || coalesce(nullif(j.userIdentity.invokedBy, ''), j.sourceIPAddress)
-    ELSE coalesce(nullif(j.userIdentity.arn, ''),
-      CASE WHEN nullif(j.userIdentity.accountId, '') IS NOT NULL
-        THEN lower(coalesce(j.userIdentity.type, 'unknown')) || ':' || j.userIdentity.accountId END,
-      nullif(j.userIdentity.invokedBy, ''))
-  END`;
 
 /** The records of the given files that did not become events: Insight events and set-aside. */
 export function leftoversSql(chunkPath: string, fileIds: number[]): string {

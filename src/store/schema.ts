@@ -14,8 +14,16 @@
  * `cloudtrail_record(...)` function and the `event_records` view for SQL.
  */
 
-/** Bumped when the layout changes in a way an older case file cannot be read with. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the layout, or what a column holds, changes in a way an older case file cannot be
+ * read with. Opened for writing, an older case file is upgraded in place (upgrade.ts); opened
+ * read-only, it is refused until then. A newer one is always refused.
+ *
+ * 1: the first layout.
+ * 2: `actor` holds a key for SAMLUser and WebIdentityUser callers (NULL in 1), and for other
+ *    callers named only by a principal id or user name.
+ */
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS case_meta (
@@ -95,9 +103,17 @@ CREATE TABLE IF NOT EXISTS events (
   mfa_authenticated BOOLEAN,
   session_created_at TIMESTAMPTZ,
   source_identity VARCHAR,
-  -- Who acted, as one stable key: the issuing role for assumed-role sessions (so every session
-  -- of a role shares it), the ARN otherwise, 'account:<id>' for a cross-account caller seen only
-  -- as an account, 'service:<name>' for an AWS service.
+  -- Who acted, one key per principal, by userIdentity.type (computed at load: store/actor.ts):
+  --   AssumedRole      the role (or user) behind the session, sessionIssuer.arn, so every session
+  --                    of a role shares it; the session ARN when no issuer is logged
+  --   AWSAccount       'account:<accountId>' (a cross-account caller seen only as an account)
+  --   AWSService       'service:<invokedBy>'
+  --   SAMLUser         'saml:<principalId>' (AWS writes it '<name qualifier>:<subject>')
+  --   WebIdentityUser  'web-identity:<principalId>' ('<provider>:<audience>:<subject>')
+  --   others           the ARN; without one '<type in lower case>:<accountId>', the invokedBy
+  --                    service, or '<type in lower case>:<principalId or userName>'
+  -- NULL only when the record names no caller. Every query, the trust check and the baseline
+  -- select and group principals by this column.
   actor VARCHAR,
   sts_serving_region VARCHAR,     -- additionalEventData.RequestDetails.awsServingRegion
   sts_endpoint_type VARCHAR,      -- additionalEventData.RequestDetails.endpointType
