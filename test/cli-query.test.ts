@@ -13,6 +13,7 @@ import { formatPage, formatRows, streamEnd, streamStart } from "../src/cli/forma
 import { main } from "../src/cli/main.js";
 import { holdCase } from "./helpers/hold-case.js";
 import { SAMPLE, sampleCase, type SampleCase } from "./helpers/sample-case.js";
+import { parseCsv } from "./helpers/csv-reader.js";
 
 let sample: SampleCase;
 let out: string;
@@ -62,35 +63,6 @@ async function trailbook(args: string[], env: Record<string, string> = {}): Prom
       else process.env[k] = v;
     }
   }
-}
-
-/** A small RFC 4180 reader: quoted cells may hold commas, quotes and newlines. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      row.push(cell);
-      cell = "";
-    } else if (ch === "\n") {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = "";
-    } else cell += ch;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
 }
 
 /** Reads a Parquet file back with DuckDB: its rows (as JSON values) and column types. */

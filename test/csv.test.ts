@@ -11,27 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatPage, formatRows, streamEnd, streamStart } from "../src/cli/format.js";
 import { main } from "../src/cli/main.js";
 import { csvText, openCase, toCsv, type Row } from "../src/index.js";
-
-/** An RFC 4180 reader: quoted fields may hold commas, quotes and line breaks; records end in LF. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') ((field += '"'), i++);
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") (record.push(field), (field = ""));
-    else if (ch === "\n") (record.push(field), records.push(record), (record = []), (field = ""));
-    else field += ch;
-  }
-  if (field !== "" || record.length) throw new Error("the text does not end with a line end");
-  return records;
-}
+import { parseCsv } from "./helpers/csv-reader.js";
 
 const COLUMNS = ["text", "count", "when", "list", "object", "missing", "flag"];
 

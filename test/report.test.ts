@@ -23,6 +23,7 @@ import {
   type WrittenReport,
 } from "../src/index.js";
 import { findChromium, inspectPage } from "./helpers/chromium.js";
+import { parseCsv } from "./helpers/csv-reader.js";
 
 const SCP = "sample-data/policies/region-lock-scp.json";
 const ORGANIZATION = "sample-data/iam/organization.json";
@@ -33,30 +34,6 @@ const IAM = [
   "sample-data/iam/get-role-VendorMonitoring.json",
   ORGANIZATION,
 ];
-
-/**
- * RFC 4180 records (quoted fields may hold commas, quotes and line breaks), each ending in LF as
- * trailbook writes them (see src/query/csv.ts).
- */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') ((field += '"'), i++);
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") (row.push(field), (field = ""));
-    else if (ch === "\n") (row.push(field), rows.push(row), (row = []), (field = ""));
-    else field += ch;
-  }
-  if (field !== "" || row.length) throw new Error("a CSV file that does not end with a line end");
-  return rows;
-}
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
