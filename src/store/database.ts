@@ -3,7 +3,7 @@
  * are UTC, and (for analyst SQL) nothing outside the case file can be read or written.
  */
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { registerRecordFunctions } from "./record.js";
+import { ORIGINAL_RECORD_SQL, registerRecordFunctions } from "./record.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import { upgradeCase } from "./upgrade.js";
 
@@ -159,9 +159,8 @@ export class CaseDatabase {
 }
 
 /**
- * Every event with its original record, read back from the kept file bytes on demand. The
- * record comes from the cache when its file is there, and only otherwise from the file's bytes,
- * which DuckDB copies into the function's input on every row it passes them (see `record.ts`).
+ * Every event with its original record, read back from the kept file bytes on demand
+ * (ORIGINAL_RECORD_SQL in `record.ts`).
  * Measured on the sample case (13,652 events, 10,000 of them in one 1.3 MB file), a full scan
  * (`SELECT sum(length(record::VARCHAR)) FROM event_records`) in a new process: 7.6-19 s when the
  * bytes went with every row (the spread is the load on two shared cores), 0.6 s this way, and
@@ -169,11 +168,7 @@ export class CaseDatabase {
  */
 const RECORD_VIEW_SQL = `
 CREATE OR REPLACE TEMP VIEW event_records AS
-SELECT e.*,
-  coalesce(
-    cloudtrail_cached_record(c.sha256, e.record_offset, e.record_length, e.record_encoding),
-    cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length, e.record_encoding)
-  )::JSON AS record
+SELECT e.*, ${ORIGINAL_RECORD_SQL}::JSON AS record
 FROM events e
 JOIN source_files f USING (file_id)
 JOIN source_contents c ON c.sha256 = f.sha256`;

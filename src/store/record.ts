@@ -107,6 +107,17 @@ function rowRecord(
 }
 
 /**
+ * An event's original record as SQL, for a query joining `events e` to `source_contents c`: from
+ * the cache when its file is there, and only otherwise from the file's bytes, which DuckDB
+ * copies into the function's input on every row it passes them (see the note below). The
+ * `event_records` view and the schema upgrade both read records through it.
+ */
+export const ORIGINAL_RECORD_SQL = `coalesce(
+    cloudtrail_cached_record(c.sha256, e.record_offset, e.record_length, e.record_encoding),
+    cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length, e.record_encoding)
+  )`;
+
+/**
  * Registers, on a connection, the functions that read records back. They exist only on
  * connections this package opens: a plain DuckDB shell sees the same tables but has no way to
  * decompress the kept bytes.

@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ACTOR_SQL, FEDERATED_IDENTITY_TYPES } from "./actor.js";
 import { RECORD_STRUCT } from "./load-sql.js";
+import { ORIGINAL_RECORD_SQL } from "./record.js";
 import { quoteString } from "./sql.js";
 
 /**
@@ -21,9 +22,7 @@ FROM (
   SELECT file_id, record_index, ${ACTOR_SQL} AS actor
   FROM (
     SELECT e.file_id, e.record_index,
-      json_transform(cloudtrail_record(c.sha256, c.content, e.record_offset, e.record_length,
-                                       e.record_encoding)::JSON,
-                     ${quoteString(RECORD_STRUCT)}) AS j
+      json_transform(${ORIGINAL_RECORD_SQL}::JSON, ${quoteString(RECORD_STRUCT)}) AS j
     FROM events e
     JOIN source_files f USING (file_id)
     JOIN source_contents c ON c.sha256 = f.sha256
@@ -40,7 +39,7 @@ const STEPS: Record<number, string[]> = {
 
 /**
  * Brings a case file from `from` to `to`, in one transaction with the version it records: an
- * interrupted upgrade leaves the file as it was. The connection must have `cloudtrail_record`.
+ * interrupted upgrade leaves the file as it was. The connection must have the record functions (`record.ts`).
  */
 export async function upgradeCase(
   connection: DuckDBConnection,
