@@ -116,6 +116,7 @@ export interface IngestRun extends Timing {
 
 export interface IngestRunOptions {
   workers?: number;
+  loaders?: number;
   threads?: number;
 }
 
@@ -142,6 +143,7 @@ export async function ingestRun(
     "--json",
   ];
   if (options.workers) args.push("--workers", String(options.workers));
+  if (options.loaders) args.push("--loaders", String(options.loaders));
   if (options.threads) args.push("--threads", String(options.threads));
   const start = performance.now();
   let maxScratchBytes = 0;

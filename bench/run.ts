@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { benchBaseline } from "../src/baseline/bench.js";
 import { benchQueries } from "../src/query/bench.js";
 import { benchTrust } from "../src/iam/bench.js";
+import type { IngestSummary } from "../src/store/ingest.js";
 import {
   BENCH_DIR,
   ROOT,
@@ -30,13 +31,14 @@ import {
   type Timing,
 } from "./measure.js";
 
-const USAGE = `usage: npm run bench -- [--events N] [--seed N] [--repeat N] [--workers N] [--threads N] [--no-queries]
+const USAGE = `usage: npm run bench -- [--events N] [--seed N] [--repeat N] [--workers N] [--loaders N] [--threads N] [--no-queries]
 
   --events N    events in the generated archive (default 1000000)
   --seed N      generator seed (default 1)
   --repeat N    floor and ingest measured N times each, alternating (default 1)
-  --workers N   reader threads for the ingest (default: cores)
-  --threads N   DuckDB threads for the ingest (default: cores)
+  --workers N   reader threads for the ingest (default: the ingest's own)
+  --loaders N   batches loaded at once (default: the ingest's own)
+  --threads N   DuckDB threads per statement (default: the ingest's own)
   --no-queries  skip the query timings`;
 
 // The bench archive spans September 2026; its last week is the baseline's detection window.
@@ -49,6 +51,7 @@ function options() {
       seed: { type: "string", default: "1" },
       repeat: { type: "string", default: "1" },
       workers: { type: "string" },
+      loaders: { type: "string" },
       threads: { type: "string" },
       "no-queries": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -72,6 +75,7 @@ function options() {
     seed: whole("seed", values.seed)!,
     repeat: whole("repeat", values.repeat)!,
     workers: whole("workers", values.workers),
+    loaders: whole("loaders", values.loaders),
     threads: whole("threads", values.threads),
     queries: !values["no-queries"],
   };
@@ -113,7 +117,11 @@ async function main(): Promise<void> {
     log(`bench: floor (gzip -dc, one core), run ${i}/${o.repeat} ...`);
     floors.push(floor(archive));
     log(`bench: ingest, run ${i}/${o.repeat} ...`);
-    const r = await ingestRun(archive, casePath, { workers: o.workers, threads: o.threads });
+    const r = await ingestRun(archive, casePath, {
+      workers: o.workers,
+      loaders: o.loaders,
+      threads: o.threads,
+    });
     const problems = checkRun(archive, r);
     if (problems.length > 0) throw new Error(`bench: the ingest was wrong: ${problems.join("; ")}`);
     ingests.push(r);
@@ -226,7 +234,7 @@ type Result = {
       cpuSeconds: number;
       ratio: number;
       peakRssBytes: number;
-      phases: { waiting: number; inserting: number; leftovers: number; committing: number };
+      phases: IngestSummary["phases"];
     }[];
   };
   queries: { name: string; ms: number; rows: number }[];
@@ -269,9 +277,10 @@ function render(r: Result): string {
   ];
   const p = i.runs.at(-1)!.phases;
   rows.push([
-    "loader's time (last run)",
+    "loaders' time (last run, summed over loaders)",
     `${fixed(p.waiting, 1)} s waiting for readers, ${fixed(p.inserting, 1)} s inserting, ` +
-      `${fixed(p.leftovers, 1)} s leftovers, ${fixed(p.committing, 1)} s committing`,
+      `${fixed(p.leftovers, 1)} s leftovers, ${fixed(p.committing, 1)} s committing, ` +
+      `${fixed(p.deduplicating, 1)} s checking duplicates`,
   ]);
   if (i.runs.length > 1) {
     i.runs.forEach((run, n) =>

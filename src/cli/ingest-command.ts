@@ -17,7 +17,12 @@ export function registerIngest(program: Command, status: ExitStatus): void {
       "reader threads (default: cores - 1, at most 2; DuckDB takes the last core)",
       positiveInteger,
     )
-    .option("--threads <n>", "DuckDB threads (default: 1)", positiveInteger)
+    .option(
+      "--loaders <n>",
+      "batches read into the case at once, each on its own connection (default: 2, 1 on one core)",
+      positiveInteger,
+    )
+    .option("--threads <n>", "DuckDB threads for each statement (default: 1)", positiveInteger)
     .option(
       "--scratch <dir>",
       "where the loader makes its scratch folder for record chunks, a few hundred MB (default: /dev/shm if present, else beside the case file)",
@@ -52,6 +57,7 @@ Example:
           db: string;
           json?: boolean;
           workers?: number;
+          loaders?: number;
           threads?: number;
           scratch?: string;
           batchMb?: number;
@@ -70,6 +76,7 @@ Example:
             inputs: paths,
             db: opts.db,
             ...(opts.workers ? { workers: opts.workers } : {}),
+            ...(opts.loaders ? { loaders: opts.loaders } : {}),
             ...(opts.threads ? { threads: opts.threads } : {}),
             ...(opts.scratch ? { scratchDir: opts.scratch } : {}),
             ...(opts.batchMb ? { chunkBytes: opts.batchMb << 20 } : {}),

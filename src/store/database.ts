@@ -46,6 +46,7 @@ export class CaseFileError extends Error {
 /** A case file opened by this process. `close()` may be called more than once. */
 export class CaseDatabase {
   private closed = false;
+  private readonly extraConnections: DuckDBConnection[] = [];
 
   private constructor(
     readonly path: string,
@@ -150,9 +151,22 @@ export class CaseDatabase {
     return version;
   }
 
+  /**
+   * One more connection to the case, in UTC like the first, closed with the case. Statements on
+   * different connections run at the same time, each on its own thread, whatever the DuckDB
+   * `threads` setting; the loader uses this to keep both cores busy (store/ingest.ts).
+   */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    this.extraConnections.push(connection);
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const c of this.extraConnections) c.closeSync();
     this.connection.closeSync();
     this.instance.closeSync();
   }

@@ -144,6 +144,13 @@ CREATE TABLE IF NOT EXISTS duplicate_events (
   record_index INTEGER NOT NULL
 );
 
+-- Files whose events are committed but not yet checked for copies that another loader committed
+-- at the same time (store/duplicates.ts). Empty after every finished load; a load killed between
+-- a commit and its check leaves rows here, and the next load finishes the check first.
+CREATE TABLE IF NOT EXISTS dedup_pending (
+  file_id INTEGER NOT NULL
+);
+
 -- Records found in a good file that are not CloudTrail events (no eventTime or eventSource,
 -- or an eventTime that is not a time): kept with their place and the reason.
 CREATE TABLE IF NOT EXISTS set_aside_records (
