@@ -19,7 +19,7 @@ export function registerIngest(program: Command, status: ExitStatus): void {
     )
     .option(
       "--loaders <n>",
-      "batches read into the case at once, each on its own connection (default: 2, 1 on one core)",
+      "batches read into the case at once, each on its own connection (default: 1)",
       positiveInteger,
     )
     .option("--threads <n>", "DuckDB threads for each statement (default: 1)", positiveInteger)

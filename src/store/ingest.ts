@@ -7,13 +7,18 @@
  * process killed mid-load therefore leaves only whole files behind, and the next run, which
  * recognises loaded files by content hash, picks up the rest.
  *
- * How the cores are shared was chosen by measurement on the benchmark archive (bench/). Two
- * loaders, each with a connection of its own, read alternate batches into the case at the same
- * time, and the readers take what is left. Each statement then runs on its own thread while
- * DuckDB's `threads` stays 1: on 2 cores, DuckDB's own parallel insert of one batch burned about
- * 75% more CPU for no gain in speed, where two single-threaded loaders ran the same inserts in
- * 64% of the time (7.4 s against 11.6 s) for the same CPU. Their units commit independently, so
- * duplicates are checked after each commit (duplicates.ts).
+ * How the cores are shared was chosen by measurement on the benchmark archive (bench/). One
+ * loader reads batches into the case while one reader worker decompresses and cuts the next ones
+ * on the other core. DuckDB's `threads` stays 1: on 2 cores its parallel insert of one batch
+ * burned about 60-75% more CPU for no gain in speed (9.6 s against 9.4 s for the 22 batches of the
+ * 1M-event archive, 15.9 against 9.5 CPU seconds).
+ *
+ * Several loaders can run at once (`loaders`), each on a connection of its own; their units
+ * commit independently, so duplicates are checked after each commit (duplicates.ts). Note: a
+ * second loader is not the default. In isolation two single-threaded loaders inserted the saved
+ * batches in 64% of the time for the same CPU (7.4 s against 11.6 s), but in a whole load on 2
+ * cores they starve the reader: in three paired runs, one loader took 2.65-2.82x the floor and
+ * two took 2.75-3.28x, for the same CPU and 0.1-0.4 GiB more memory. On more cores it may pay.
  */
 import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -36,7 +41,7 @@ export interface IngestOptions {
   db: string;
   /** Reader worker threads (default: one core left for DuckDB, at most two readers). */
   workers?: number;
-  /** Loaders: batches read into the case at once (default 2, 1 on a single core). */
+  /** Loaders: batches read into the case at once, each on its own connection (default 1). */
   loaders?: number;
   /** DuckDB threads for each statement (default 1: see the module comment). */
   threads?: number;
@@ -186,7 +191,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       checks = next.catch(() => undefined);
       return next;
     };
-    const loaderCount = Math.max(1, options.loaders ?? Math.min(cores, 2));
+    const loaderCount = Math.max(1, options.loaders ?? 1);
     const connections = [c];
     while (connections.length < loaderCount) connections.push(await db.connect());
     const unitRows = options.commitRows ?? UNIT_ROWS;
@@ -215,18 +220,20 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     // The first error of a loader; the others stop at their next batch.
     const failures: unknown[] = [];
     try {
-      let waitFrom = performance.now();
+      // A loader waits for the readers from when it goes idle until it is handed a batch.
+      const idleSince = new Map(loaders.map((loader) => [loader, performance.now()]));
       for await (const batch of batches) {
-        summary.phases.waiting += (performance.now() - waitFrom) / 1000;
         while (idle.length === 0 && failures.length === 0) await Promise.race(busy);
         // Leaving the loop stops the readers.
         if (failures.length > 0) throw failures[0];
         const loader = idle.shift()!;
+        summary.phases.waiting += (performance.now() - idleSince.get(loader)!) / 1000;
         const work: Promise<void> = loader
           .add(batch)
           .then(
             () => {
               idle.push(loader);
+              idleSince.set(loader, performance.now());
               onLoaded(batch);
             },
             (error: unknown) => {
@@ -235,7 +242,6 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           )
           .finally(() => busy.delete(work));
         busy.add(work);
-        waitFrom = performance.now();
       }
       await Promise.all(busy);
       if (failures.length > 0) throw failures[0];
