@@ -17,8 +17,10 @@
  * commit independently, so duplicates are checked after each commit (duplicates.ts). Note: a
  * second loader is not the default. In isolation two single-threaded loaders inserted the saved
  * batches in 64% of the time for the same CPU (7.4 s against 11.6 s), but in a whole load on 2
- * cores they starve the reader: in three paired runs, one loader took 2.65-2.82x the floor and
- * two took 2.75-3.28x, for the same CPU and 0.1-0.4 GiB more memory. On more cores it may pay.
+ * cores the three threads share two cores: in six paired runs, one loader took 2.47-2.98x the
+ * floor (median 2.80x) and two took 2.74-3.28x (median 2.82x), for the same CPU and 0.1-0.4 GiB
+ * more memory. On more cores it may pay. Running the commit and the duplicate check with two
+ * DuckDB threads made no difference either (three paired runs).
  */
 import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
