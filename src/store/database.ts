@@ -154,7 +154,7 @@ export class CaseDatabase {
   /**
    * One more connection to the case, in UTC like the first, closed with the case. Statements on
    * different connections run at the same time, each on its own thread, whatever the DuckDB
-   * `threads` setting; the loader uses this to keep both cores busy (store/ingest.ts).
+   * `threads` setting; the ingest opens one for each loader past the first (store/ingest.ts).
    */
   async connect(): Promise<DuckDBConnection> {
     const connection = await this.instance.connect();
